@@ -1,0 +1,1 @@
+//! Reference Phoenix Channels server.
