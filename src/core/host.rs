@@ -1,0 +1,259 @@
+//! The interface between the core state machines and the world around them.
+//!
+//! The core never touches JavaScript, sockets or clocks. Everything it needs from outside — the
+//! time, timers, user callbacks, transports, payload objects — goes through a [`Host`]. The wasm
+//! shell implements it over `JsValue`s; the native tests implement it with a virtual clock and a
+//! scripted transport.
+//!
+//! Why calls and not a queue of actions: phoenix.js runs user callbacks synchronously in the
+//! middle of its state transitions, and those callbacks re-enter the socket (`leave()` inside a
+//! receive hook, `connect()` inside `onClose`). A returned action list would run them after the
+//! transition instead of inside it. So the core makes each call at the exact point phoenix.js
+//! does, holding no `RefCell` borrow, and an `Err` (a JavaScript exception) skips the rest of the
+//! transition exactly as an uncaught exception does in phoenix.js (PITFALLS 23).
+use std::rc::Rc;
+
+use super::channel::Channel;
+use super::push::Push;
+use super::socket::{Connection, Teardown};
+use super::RefVal;
+
+/// A deferred piece of work that phoenix.js would run from `setTimeout`.
+pub enum Task<H: Host> {
+    /// `socket.reconnectTimer` fired.
+    Reconnect,
+    /// Time to send the next heartbeat (`socket.heartbeatTimer`).
+    Heartbeat,
+    /// The pending heartbeat got no reply in time (`socket.heartbeatTimeoutTimer`).
+    HeartbeatTimeout,
+    /// A channel's `rejoinTimer` fired.
+    Rejoin(Rc<Channel<H>>),
+    /// A push's reply deadline passed.
+    PushTimeout(Rc<Push<H>>),
+    /// Teardown step 2: poll `bufferedAmount` again (`waitForBufferDone`).
+    BufferWait(Rc<Teardown<H>>),
+    /// Teardown step 4: poll `readyState` again (`waitForSocketClosed`).
+    ClosedWait(Rc<Teardown<H>>),
+}
+
+impl<H: Host> Clone for Task<H> {
+    fn clone(&self) -> Self {
+        match self {
+            Task::Reconnect => Task::Reconnect,
+            Task::Heartbeat => Task::Heartbeat,
+            Task::HeartbeatTimeout => Task::HeartbeatTimeout,
+            Task::Rejoin(c) => Task::Rejoin(c.clone()),
+            Task::PushTimeout(p) => Task::PushTimeout(p.clone()),
+            Task::BufferWait(t) => Task::BufferWait(t.clone()),
+            Task::ClosedWait(t) => Task::ClosedWait(t.clone()),
+        }
+    }
+}
+
+/// Data handed to the logger (`logger(kind, msg, data)`).
+pub enum LogData<'a, P> {
+    /// `undefined`
+    None,
+    /// A payload, event or error object, by identity.
+    Value(&'a P),
+    /// A number (timeouts, round-trip times).
+    Number(f64),
+    /// `{topic, event, payload, joinRef}` of a message dropped as outdated.
+    Outdated {
+        topic: &'a str,
+        event: &'a str,
+        payload: &'a P,
+        join_ref: &'a RefVal,
+    },
+}
+
+/// A value that phoenix.js wraps with `closure()`: used as is, or called for a fresh value.
+pub enum Param<H: Host> {
+    Value(H::Payload),
+    Func(H::Callback),
+}
+
+impl<H: Host> Clone for Param<H> {
+    fn clone(&self) -> Self {
+        match self {
+            Param::Value(v) => Param::Value(v.clone()),
+            Param::Func(f) => Param::Func(f.clone()),
+        }
+    }
+}
+
+/// An outgoing message, `{topic, event, payload, ref, join_ref}`.
+pub struct Outgoing<P> {
+    pub topic: String,
+    pub event: String,
+    pub payload: P,
+    pub ref_: RefVal,
+    pub join_ref: RefVal,
+}
+
+impl<P: Clone> Clone for Outgoing<P> {
+    fn clone(&self) -> Self {
+        Outgoing {
+            topic: self.topic.clone(),
+            event: self.event.clone(),
+            payload: self.payload.clone(),
+            ref_: self.ref_.clone(),
+            join_ref: self.join_ref.clone(),
+        }
+    }
+}
+
+/// A decoded incoming message.
+pub struct Incoming<P> {
+    pub join_ref: RefVal,
+    pub ref_: RefVal,
+    pub topic: String,
+    pub event: String,
+    pub payload: P,
+    /// The object the decoder produced, handed to `socket.onMessage` callbacks by identity.
+    pub raw: P,
+}
+
+/// What to do with an encoded frame (the rest of `socket.send` after `encode` calls back).
+pub struct SendCont<H: Host> {
+    pub(crate) connection: Rc<Connection<H>>,
+    pub(crate) channel: Option<Rc<Channel<H>>>,
+    pub(crate) event: String,
+    pub(crate) join_ref: RefVal,
+}
+
+/// What to do with a decoded message (the rest of `socket.onConnMessage`).
+pub struct DecodeCont<H: Host> {
+    pub(crate) connection: Option<Rc<Connection<H>>>,
+    pub(crate) was_open: bool,
+}
+
+/// Everything the core needs from its environment. See the module docs.
+///
+/// Methods returning `Result` may run user code, and `Err` is an exception thrown by it.
+pub trait Host: Sized + 'static {
+    /// A JSON-like payload (a `JsValue` in the shell), passed around by identity.
+    type Payload: Clone;
+    /// A user function.
+    type Callback: Clone;
+    /// A transport instance (a WebSocket, LongPoll or user object).
+    type Transport: Clone;
+    /// A transport class (constructor).
+    type TransportClass: Clone;
+    /// An encoded frame (a string or an `ArrayBuffer`).
+    type Frame;
+    /// An exception.
+    type Error;
+    /// A handle to cancel a timer.
+    type TimerId: Clone;
+
+    // Time and timers.
+    fn now(&self) -> f64;
+    fn set_timeout(&self, task: Task<Self>, delay: f64) -> Self::TimerId;
+    fn clear_timeout(&self, id: &Self::TimerId);
+
+    // User code.
+    fn call_void(&self, cb: &Self::Callback) -> Result<(), Self::Error>;
+    fn call_with(&self, cb: &Self::Callback, arg: &Self::Payload) -> Result<(), Self::Error>;
+    fn call_number(&self, cb: &Self::Callback, n: f64) -> Result<(), Self::Error>;
+    fn call_binding(
+        &self,
+        cb: &Self::Callback,
+        payload: &Self::Payload,
+        ref_: &RefVal,
+        join_ref: &RefVal,
+    ) -> Result<(), Self::Error>;
+    fn call_on_error(
+        &self,
+        cb: &Self::Callback,
+        error: &Self::Payload,
+        transport: &Self::TransportClass,
+        established: u32,
+    ) -> Result<(), Self::Error>;
+    /// `reconnectAfterMs(tries)` / `rejoinAfterMs(tries)` supplied by the user.
+    fn call_backoff(&self, cb: &Self::Callback, tries: u32) -> Result<f64, Self::Error>;
+    /// A channel's overridden `onMessage(event, payload, ref, joinRef)` hook.
+    fn call_hook(
+        &self,
+        cb: &Self::Callback,
+        event: Option<&str>,
+        payload: &Self::Payload,
+        ref_: &RefVal,
+        join_ref: &RefVal,
+    ) -> Result<Self::Payload, Self::Error>;
+    fn call_logger(
+        &self,
+        logger: &Self::Callback,
+        kind: &str,
+        msg: Option<&str>,
+        data: LogData<'_, Self::Payload>,
+    ) -> Result<(), Self::Error>;
+    /// Evaluates a `closure()`-wrapped value.
+    fn eval(&self, param: &Param<Self>) -> Result<Self::Payload, Self::Error> {
+        match param {
+            Param::Value(v) => Ok(v.clone()),
+            Param::Func(f) => self.call_value(f),
+        }
+    }
+    fn call_value(&self, cb: &Self::Callback) -> Result<Self::Payload, Self::Error>;
+
+    // Payloads.
+    fn truthy(&self, p: &Self::Payload) -> bool;
+    fn empty_object(&self) -> Self::Payload;
+    fn string_payload(&self, s: &str) -> Self::Payload;
+    /// `{status, response}`.
+    fn reply_payload(&self, status: &str, response: Self::Payload) -> Self::Payload;
+    /// Destructures `{status, response}` (throws on `null`/`undefined` like JS destructuring).
+    fn reply_parts(
+        &self,
+        p: &Self::Payload,
+    ) -> Result<(Option<String>, Self::Payload), Self::Error>;
+    /// `${payload.status || ""}` for the receive log line (throws on `null`/`undefined`).
+    fn log_status(&self, p: &Self::Payload) -> Result<String, Self::Error>;
+    /// `{source: "transport", reason}`.
+    fn transport_error_payload(&self, reason: &str) -> Self::Payload;
+    /// `String(p)`.
+    fn to_js_string(&self, p: &Self::Payload) -> String;
+    fn make_error(&self, msg: &str) -> Self::Error;
+
+    // URL building.
+    /// `Ajax.appendParams(url, params)`.
+    fn append_params(&self, url: &str, params: &Self::Payload) -> Result<String, Self::Error>;
+    /// `location.protocol` and `location.host` (throws when there is no `location`).
+    fn location(&self) -> Result<(String, String), Self::Error>;
+    fn btoa(&self, s: &str) -> Result<String, Self::Error>;
+
+    // Transports.
+    /// `new transport(url, protocols)`, then `binaryType` and `timeout` set on the instance.
+    fn open_transport(
+        &self,
+        class: &Self::TransportClass,
+        url: &str,
+        protocols: Option<&str>,
+        binary_type: &Self::Payload,
+        timeout: f64,
+    ) -> Result<Self::Transport, Self::Error>;
+    /// Sets `onopen/onerror/onmessage/onclose` so that they reach this connection.
+    fn attach(&self, connection: &Rc<Connection<Self>>);
+    fn ready_state(&self, t: &Self::Transport) -> u16;
+    fn has_buffered_amount(&self, t: &Self::Transport) -> bool;
+    fn skip_heartbeat(&self, t: &Self::Transport) -> bool;
+    /// Replaces `onerror` with a no-op, then `close(code, reason)` or `close()`.
+    fn close_transport(
+        &self,
+        t: &Self::Transport,
+        code: Option<f64>,
+        reason: &str,
+    ) -> Result<(), Self::Error>;
+    fn send_frame(&self, t: &Self::Transport, frame: &Self::Frame) -> Result<(), Self::Error>;
+    fn transport_name(&self, class: &Self::TransportClass) -> String;
+    /// Encodes `msg` and then calls `Socket::finish_send(k, frame)`, now or later.
+    fn encode(&self, msg: Outgoing<Self::Payload>, k: SendCont<Self>) -> Result<(), Self::Error>;
+    /// Decodes `raw` and then calls `Socket::finish_receive(k, msg)`, now or later.
+    fn decode(&self, raw: &Self::Payload, k: DecodeCont<Self>) -> Result<(), Self::Error>;
+
+    // Page and bookkeeping.
+    fn page_hidden(&self) -> bool;
+    /// The channel left `socket.channels` (which phoenix.js replaces with a new array).
+    fn channel_removed(&self, channel: &Rc<Channel<Self>>);
+}

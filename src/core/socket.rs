@@ -1,0 +1,1094 @@
+//! phoenix.js `socket.js` and `connection.js`: connections, heartbeats, reconnects, the send
+//! buffer, and message dispatch to channels.
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+
+use super::channel::{Channel, ChannelState};
+use super::constants::{event, ready_state, AUTH_TOKEN_PREFIX, WS_CLOSE_NORMAL};
+use super::host::{DecodeCont, Host, Incoming, LogData, Outgoing, Param, SendCont, Task};
+use super::timer::{default_reconnect_after_ms, Backoff};
+use super::RefVal;
+
+/// Which `stateChangeCallbacks` list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallbackKind {
+    Open,
+    Close,
+    Error,
+    Message,
+}
+
+/// A socket state-change callback: the user's, or a channel's internal one.
+pub enum SockCb<H: Host> {
+    User(H::Callback),
+    /// A channel's `socket.onError(() => rejoinTimer.reset())`.
+    ChannelError(Rc<Channel<H>>),
+    /// A channel's `socket.onOpen(...)`: reset the rejoin timer, rejoin if errored.
+    ChannelOpen(Rc<Channel<H>>),
+}
+
+impl<H: Host> Clone for SockCb<H> {
+    fn clone(&self) -> Self {
+        match self {
+            SockCb::User(cb) => SockCb::User(cb.clone()),
+            SockCb::ChannelError(c) => SockCb::ChannelError(c.clone()),
+            SockCb::ChannelOpen(c) => SockCb::ChannelOpen(c.clone()),
+        }
+    }
+}
+
+type CbList<H> = Rc<Vec<(String, SockCb<H>)>>;
+
+/// `stateChangeCallbacks`. Each list is replaced, never mutated in place, while it may be
+/// iterated, so dispatch iterates a cheap snapshot as phoenix.js does.
+pub struct StateChangeCallbacks<H: Host> {
+    pub open: CbList<H>,
+    pub close: CbList<H>,
+    pub error: CbList<H>,
+    pub message: CbList<H>,
+}
+
+impl<H: Host> StateChangeCallbacks<H> {
+    fn list_mut(&mut self, kind: CallbackKind) -> &mut CbList<H> {
+        match kind {
+            CallbackKind::Open => &mut self.open,
+            CallbackKind::Close => &mut self.close,
+            CallbackKind::Error => &mut self.error,
+            CallbackKind::Message => &mut self.message,
+        }
+    }
+}
+
+/// One transport instance and what belongs to it (`connection.js`).
+pub struct Connection<H: Host> {
+    pub transport: H::Transport,
+    /// Set when we closed it (as opposed to the server or the network).
+    pub closing: Cell<bool>,
+    /// Set when the socket no longer wants it, so `connect()` builds a new one.
+    pub ended: Cell<bool>,
+    pub channels_errored: Cell<bool>,
+    pub close_handled: Cell<bool>,
+    /// The join ref of each channel whose join was sent over this connection.
+    pub joins: RefCell<Vec<(Weak<Channel<H>>, RefVal)>>,
+    /// `ping()` callbacks by ref, with their start time.
+    pub pings: RefCell<Vec<(String, H::Callback, f64)>>,
+}
+
+impl<H: Host> Connection<H> {
+    fn is_open(&self, host: &H) -> bool {
+        host.ready_state(&self.transport) == ready_state::OPEN
+    }
+
+    fn is_connecting(&self, host: &H) -> bool {
+        host.ready_state(&self.transport) == ready_state::CONNECTING
+    }
+
+    fn carried(&self, channel: &Rc<Channel<H>>, join_ref: &RefVal) -> bool {
+        self.joins
+            .borrow()
+            .iter()
+            .any(|(c, r)| c.as_ptr() == Rc::as_ptr(channel) && r == join_ref)
+    }
+
+    fn set_join(&self, channel: &Rc<Channel<H>>, join_ref: RefVal) {
+        let mut joins = self.joins.borrow_mut();
+        joins.retain(|(c, _)| c.strong_count() > 0 && c.as_ptr() != Rc::as_ptr(channel));
+        joins.push((Rc::downgrade(channel), join_ref));
+    }
+
+    fn close(&self, host: &H, code: Option<f64>, reason: &str) -> Result<(), H::Error> {
+        self.closing.set(true);
+        host.close_transport(&self.transport, code.filter(|c| *c != 0.0 && !c.is_nan()), reason)
+    }
+}
+
+/// What runs once a teardown finished.
+pub enum AfterTeardown<H: Host> {
+    Nothing,
+    /// `disconnect(callback)`.
+    User(H::Callback),
+    /// `teardownAndReconnect`: only if nothing connected or disconnected meanwhile.
+    Reconnect { connection: Option<Rc<Connection<H>>>, clock: u64, then: Reconnect },
+}
+
+/// How `teardownAndReconnect` reconnects.
+#[derive(Clone, Copy, Debug)]
+pub enum Reconnect {
+    /// The reconnect timer: `connect()`.
+    Connect,
+    /// A heartbeat timeout: `reconnectTimer.scheduleTimeout()`.
+    Schedule,
+    /// The page became visible: `connect()` and remember the connection.
+    Visibility,
+}
+
+/// A teardown in progress (`teardown`, `waitForBufferDone`, `waitForSocketClosed`).
+pub struct Teardown<H: Host> {
+    connection: Rc<Connection<H>>,
+    code: Option<f64>,
+    reason: String,
+    after: RefCell<Option<AfterTeardown<H>>>,
+    tries: Cell<u32>,
+}
+
+/// A message waiting in `sendBuffer` for the connection to open.
+pub struct Buffered<H: Host> {
+    pub msg: Outgoing<H::Payload>,
+    pub channel: Option<Rc<Channel<H>>>,
+}
+
+impl<H: Host> Clone for Buffered<H> {
+    fn clone(&self) -> Self {
+        Buffered { msg: self.msg.clone(), channel: self.channel.clone() }
+    }
+}
+
+/// Resolved socket options and state (`Socket`'s fields).
+pub struct SocketState<H: Host> {
+    pub channels: Rc<Vec<Rc<Channel<H>>>>,
+    pub send_buffer: Vec<Buffered<H>>,
+    pub ref_: f64,
+    pub callbacks: StateChangeCallbacks<H>,
+    pub timeout: f64,
+    pub heartbeat_interval_ms: f64,
+    pub reconnect_after_ms: Option<H::Callback>,
+    pub rejoin_after_ms: Option<H::Callback>,
+    pub logger: Option<H::Callback>,
+    pub longpoller_timeout: f64,
+    pub params: Param<H>,
+    pub end_point: String,
+    pub vsn: String,
+    pub binary_type: H::Payload,
+    pub auth_token: Option<Param<H>>,
+    pub transport: H::TransportClass,
+    pub connection: Option<Rc<Connection<H>>>,
+    pub close_was_clean: bool,
+    pub established_connections: u32,
+    pub connect_clock: u64,
+    pub reconnect_timer: Backoff<H::TimerId>,
+    pub heartbeat_timer: Option<H::TimerId>,
+    pub heartbeat_timeout_timer: Option<H::TimerId>,
+    pub pending_heartbeat_ref: Option<String>,
+    pub visibility_connection: Option<Rc<Connection<H>>>,
+    pub awaiting_page_show: Option<u64>,
+}
+
+/// Options for [`SocketInner::new`], already defaulted as phoenix.js's constructor does.
+pub struct Options<H: Host> {
+    pub timeout: f64,
+    pub heartbeat_interval_ms: f64,
+    pub reconnect_after_ms: Option<H::Callback>,
+    pub rejoin_after_ms: Option<H::Callback>,
+    pub logger: Option<H::Callback>,
+    pub longpoller_timeout: f64,
+    pub params: Param<H>,
+    pub vsn: String,
+    pub binary_type: H::Payload,
+    pub auth_token: Option<Param<H>>,
+    pub transport: H::TransportClass,
+}
+
+/// The socket. Always used behind an `Rc` (see [`Socket`]).
+pub struct SocketInner<H: Host> {
+    pub host: H,
+    pub st: RefCell<SocketState<H>>,
+}
+
+/// A handle to a socket.
+pub type Socket<H> = Rc<SocketInner<H>>;
+
+impl<H: Host> SocketInner<H> {
+    /// `new Socket(endPoint, opts)` minus the JS-only parts (the shell adds the page listeners).
+    pub fn new(host: H, end_point: &str, opts: Options<H>) -> Rc<Self> {
+        Rc::new(SocketInner {
+            host,
+            st: RefCell::new(SocketState {
+                channels: Rc::new(Vec::new()),
+                send_buffer: Vec::new(),
+                ref_: 0.0,
+                callbacks: StateChangeCallbacks {
+                    open: Rc::default(),
+                    close: Rc::default(),
+                    error: Rc::default(),
+                    message: Rc::default(),
+                },
+                timeout: opts.timeout,
+                heartbeat_interval_ms: opts.heartbeat_interval_ms,
+                reconnect_after_ms: opts.reconnect_after_ms,
+                rejoin_after_ms: opts.rejoin_after_ms,
+                logger: opts.logger,
+                longpoller_timeout: opts.longpoller_timeout,
+                params: opts.params,
+                end_point: format!("{end_point}/websocket"),
+                vsn: opts.vsn,
+                binary_type: opts.binary_type,
+                auth_token: opts.auth_token,
+                transport: opts.transport,
+                connection: None,
+                close_was_clean: true,
+                established_connections: 0,
+                connect_clock: 1,
+                reconnect_timer: Backoff::default(),
+                heartbeat_timer: None,
+                heartbeat_timeout_timer: None,
+                pending_heartbeat_ref: None,
+                visibility_connection: None,
+                awaiting_page_show: None,
+            }),
+        })
+    }
+
+    // ---- logging -------------------------------------------------------------------------
+
+    pub fn has_logger(&self) -> bool {
+        self.st.borrow().logger.is_some()
+    }
+
+    /// Logs only when a logger is set; `msg` is built only then (phoenix.js `hasLogger()`).
+    pub fn log_with(
+        &self,
+        kind: &str,
+        msg: impl FnOnce() -> String,
+        data: LogData<'_, H::Payload>,
+    ) -> Result<(), H::Error> {
+        let logger = self.st.borrow().logger.clone();
+        match logger {
+            Some(l) => self.host.call_logger(&l, kind, Some(&msg()), data),
+            None => Ok(()),
+        }
+    }
+
+    // ---- refs and callbacks --------------------------------------------------------------
+
+    /// `makeRef()`: the shared counter, wrapping where a JS number stops counting (2^53).
+    pub fn make_ref(&self) -> String {
+        let mut st = self.st.borrow_mut();
+        let next = st.ref_ + 1.0;
+        st.ref_ = if next == st.ref_ { 0.0 } else { next };
+        format_number(st.ref_)
+    }
+
+    fn register(&self, kind: CallbackKind, cb: SockCb<H>) -> String {
+        let r = self.make_ref();
+        let mut st = self.st.borrow_mut();
+        Rc::make_mut_vec(st.callbacks.list_mut(kind)).push((r.clone(), cb));
+        r
+    }
+
+    pub fn on_open(&self, cb: SockCb<H>) -> String {
+        self.register(CallbackKind::Open, cb)
+    }
+    pub fn on_close(&self, cb: SockCb<H>) -> String {
+        self.register(CallbackKind::Close, cb)
+    }
+    pub fn on_error(&self, cb: SockCb<H>) -> String {
+        self.register(CallbackKind::Error, cb)
+    }
+    pub fn on_message(&self, cb: SockCb<H>) -> String {
+        self.register(CallbackKind::Message, cb)
+    }
+
+    /// `off(refs)`: drops every callback whose ref `is_listed` (phoenix.js uses
+    /// `refs.indexOf(ref)`, so the host decides what "listed" means, quirks included).
+    pub fn off(
+        &self,
+        mut is_listed: impl FnMut(&str) -> Result<bool, H::Error>,
+    ) -> Result<(), H::Error> {
+        for kind in [CallbackKind::Open, CallbackKind::Close, CallbackKind::Error, CallbackKind::Message] {
+            let list = self.st.borrow_mut().callbacks.list_mut(kind).clone();
+            let mut kept = Vec::with_capacity(list.len());
+            for entry in list.iter() {
+                if !is_listed(&entry.0)? {
+                    kept.push(entry.clone());
+                }
+            }
+            *self.st.borrow_mut().callbacks.list_mut(kind) = Rc::new(kept);
+        }
+        Ok(())
+    }
+
+    fn off_refs(&self, refs: &[String]) {
+        let _ = self.off(|r| Ok::<bool, H::Error>(refs.iter().any(|x| x == r)));
+    }
+
+    // ---- channels ------------------------------------------------------------------------
+
+    /// `channel(topic, params)`: creates a channel and appends it to `channels`.
+    pub fn channel(self: &Rc<Self>, topic: &str, params: Param<H>) -> Result<Rc<Channel<H>>, H::Error> {
+        let ch = Channel::new(self, topic, params)?;
+        Rc::make_mut_vec(&mut self.st.borrow_mut().channels).push(ch.clone());
+        Ok(ch)
+    }
+
+    /// `remove(channel)`.
+    pub fn remove(&self, channel: &Rc<Channel<H>>) {
+        let refs = channel.st.borrow().state_change_refs.clone();
+        self.off_refs(&refs);
+        {
+            let mut st = self.st.borrow_mut();
+            let kept: Vec<_> = st.channels.iter().filter(|c| !Rc::ptr_eq(c, channel)).cloned().collect();
+            st.channels = Rc::new(kept);
+        }
+        self.host.channel_removed(channel);
+    }
+
+    pub fn channels(&self) -> Rc<Vec<Rc<Channel<H>>>> {
+        self.st.borrow().channels.clone()
+    }
+
+    /// `leaveOpenTopic(topic)`: leaves the first joined/joining channel of that topic.
+    pub fn leave_open_topic(&self, topic: &str) -> Result<(), H::Error> {
+        let dup = self.channels().iter().find(|c| {
+            let st = c.st.borrow();
+            st.topic == topic && matches!(st.state, ChannelState::Joined | ChannelState::Joining)
+        }).cloned();
+        if let Some(dup) = dup {
+            self.log_with("transport", || format!("leaving duplicate topic \"{topic}\""), LogData::None)?;
+            dup.leave(None)?;
+        }
+        Ok(())
+    }
+
+    // ---- connection state ----------------------------------------------------------------
+
+    pub fn connection(&self) -> Option<Rc<Connection<H>>> {
+        self.st.borrow().connection.clone()
+    }
+
+    fn is_current(&self, conn: &Rc<Connection<H>>) -> bool {
+        self.st.borrow().connection.as_ref().is_some_and(|c| Rc::ptr_eq(c, conn))
+    }
+
+    /// `stillUses(connection)`.
+    fn still_uses(&self, conn: Option<&Rc<Connection<H>>>) -> bool {
+        let cur = self.connection();
+        match (cur.as_ref(), conn) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Rc::ptr_eq(a, b) && !b.ended.get(),
+            _ => false,
+        }
+    }
+
+    /// `connectionState()`.
+    pub fn connection_state(&self) -> &'static str {
+        match self.connection().map(|c| self.host.ready_state(&c.transport)) {
+            Some(ready_state::CONNECTING) => "connecting",
+            Some(ready_state::OPEN) => "open",
+            Some(ready_state::CLOSING) => "closing",
+            _ => "closed",
+        }
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.connection_state() == "open"
+    }
+
+    // ---- URL -----------------------------------------------------------------------------
+
+    /// `endPointURL()`: calls `params()` each time.
+    pub fn end_point_url(&self) -> Result<String, H::Error> {
+        let (end_point, params, vsn) = {
+            let st = self.st.borrow();
+            (st.end_point.clone(), st.params.clone(), st.vsn.clone())
+        };
+        let params = self.host.eval(&params)?;
+        let uri = self.host.append_params(&end_point, &params)?;
+        let uri = append_vsn(&uri, &vsn);
+        if !uri.starts_with('/') {
+            return Ok(uri);
+        }
+        let (protocol, host) = self.host.location()?;
+        let scheme = if protocol.starts_with("https") { "wss" } else { "ws" };
+        if uri.starts_with("//") {
+            return Ok(format!("{scheme}:{uri}"));
+        }
+        Ok(format!("{scheme}://{host}{uri}"))
+    }
+
+    /// `protocol()`.
+    pub fn protocol(&self) -> Result<&'static str, H::Error> {
+        let (protocol, _) = self.host.location()?;
+        Ok(if protocol.starts_with("https") { "wss" } else { "ws" })
+    }
+
+    // ---- connect / disconnect ------------------------------------------------------------
+
+    /// `connect()` (the deprecated params argument is handled by the caller).
+    pub fn connect(self: &Rc<Self>) -> Result<(), H::Error> {
+        if self.connection().is_some_and(|c| !c.ended.get()) {
+            return Ok(());
+        }
+        self.transport_connect()
+    }
+
+    /// `transportConnect()`.
+    fn transport_connect(self: &Rc<Self>) -> Result<(), H::Error> {
+        let host = &self.host;
+        let previous = self.connection();
+        let (auth, class, binary_type, lp_timeout) = {
+            let mut st = self.st.borrow_mut();
+            st.connect_clock += 1;
+            st.close_was_clean = false;
+            let t = st.reconnect_timer.timer.take();
+            if let Some(t) = t {
+                host.clear_timeout(&t);
+            }
+            (st.auth_token.clone(), st.transport.clone(), st.binary_type.clone(), st.longpoller_timeout)
+        };
+        let protocols = match auth {
+            Some(token) => {
+                let token = host.eval(&token)?;
+                let encoded = host.btoa(&host.to_js_string(&token))?.replace('=', "");
+                Some(format!("{AUTH_TOKEN_PREFIX}{encoded}"))
+            }
+            None => None,
+        };
+        let url = self.end_point_url()?;
+        let transport = host.open_transport(&class, &url, protocols.as_deref(), &binary_type, lp_timeout)?;
+        let conn = Rc::new(Connection {
+            transport,
+            closing: Cell::new(false),
+            ended: Cell::new(false),
+            channels_errored: Cell::new(false),
+            close_handled: Cell::new(false),
+            joins: RefCell::new(Vec::new()),
+            pings: RefCell::new(Vec::new()),
+        });
+        host.attach(&conn);
+        self.st.borrow_mut().connection = Some(conn);
+        if let Some(prev) = previous {
+            if prev.is_open(host) {
+                self.trigger_chan_error("connection_closed", Some(&prev))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `disconnect(callback, code, reason)`.
+    pub fn disconnect(
+        self: &Rc<Self>,
+        callback: Option<H::Callback>,
+        code: Option<f64>,
+        reason: String,
+    ) -> Result<(), H::Error> {
+        let conn = {
+            let mut st = self.st.borrow_mut();
+            st.connect_clock += 1;
+            st.close_was_clean = true;
+            st.connection.clone()
+        };
+        self.reset_reconnect_timer();
+        if let Some(c) = &conn {
+            c.ended.set(true);
+        }
+        let after = match callback {
+            Some(cb) => AfterTeardown::User(cb),
+            None => AfterTeardown::Nothing,
+        };
+        self.teardown(after, code, reason)
+    }
+
+    /// `replaceTransport(newTransport)`: returns the new connect clock.
+    pub fn replace_transport(self: &Rc<Self>, class: H::TransportClass) -> Result<u64, H::Error> {
+        let (clock, conn) = {
+            let mut st = self.st.borrow_mut();
+            st.connect_clock += 1;
+            st.close_was_clean = true;
+            (st.connect_clock, st.connection.clone())
+        };
+        self.reset_reconnect_timer();
+        self.st.borrow_mut().transport = class;
+        if let Some(conn) = conn {
+            let was_open = conn.is_open(&self.host);
+            self.st.borrow_mut().connection = None;
+            conn.ended.set(true);
+            conn.close(&self.host, None, "")?;
+            self.clear_heartbeats();
+            if was_open {
+                self.trigger_chan_error("connection_closed", Some(&conn))?;
+            }
+        }
+        Ok(clock)
+    }
+
+    fn reset_reconnect_timer(&self) {
+        let t = {
+            let mut st = self.st.borrow_mut();
+            st.reconnect_timer.tries = 0;
+            st.reconnect_timer.timer.take()
+        };
+        if let Some(t) = t {
+            self.host.clear_timeout(&t);
+        }
+    }
+
+    /// `reconnectTimer.scheduleTimeout()`.
+    fn schedule_reconnect(&self) -> Result<(), H::Error> {
+        let (old, tries, user) = {
+            let mut st = self.st.borrow_mut();
+            (st.reconnect_timer.timer.take(), st.reconnect_timer.tries, st.reconnect_after_ms.clone())
+        };
+        if let Some(t) = old {
+            self.host.clear_timeout(&t);
+        }
+        let delay = match user {
+            Some(cb) => self.host.call_backoff(&cb, tries + 1)?,
+            None => default_reconnect_after_ms(tries + 1),
+        };
+        let id = self.host.set_timeout(Task::Reconnect, delay);
+        self.st.borrow_mut().reconnect_timer.timer = Some(id);
+        Ok(())
+    }
+
+    // ---- heartbeats ----------------------------------------------------------------------
+
+    fn clear_heartbeats(&self) {
+        let (a, b) = {
+            let mut st = self.st.borrow_mut();
+            st.pending_heartbeat_ref = None;
+            (st.heartbeat_timer.take(), st.heartbeat_timeout_timer.take())
+        };
+        for t in [a, b].into_iter().flatten() {
+            self.host.clear_timeout(&t);
+        }
+    }
+
+    fn reset_heartbeat(&self) {
+        if self.connection().is_some_and(|c| self.host.skip_heartbeat(&c.transport)) {
+            return;
+        }
+        self.clear_heartbeats();
+        self.arm_heartbeat();
+    }
+
+    fn arm_heartbeat(&self) {
+        let interval = self.st.borrow().heartbeat_interval_ms;
+        let id = self.host.set_timeout(Task::Heartbeat, interval);
+        self.st.borrow_mut().heartbeat_timer = Some(id);
+    }
+
+    /// `sendHeartbeat()`.
+    fn send_heartbeat(self: &Rc<Self>) -> Result<(), H::Error> {
+        if self.st.borrow().pending_heartbeat_ref.is_some() && !self.is_connected() {
+            return Ok(());
+        }
+        let r = self.make_ref();
+        self.st.borrow_mut().pending_heartbeat_ref = Some(r.clone());
+        let msg = Outgoing {
+            topic: event::PHOENIX_TOPIC.to_owned(),
+            event: event::HEARTBEAT.to_owned(),
+            payload: self.host.empty_object(),
+            ref_: RefVal::Str(r),
+            join_ref: RefVal::Undefined,
+        };
+        self.push(msg, None)?;
+        let interval = self.st.borrow().heartbeat_interval_ms;
+        let id = self.host.set_timeout(Task::HeartbeatTimeout, interval);
+        self.st.borrow_mut().heartbeat_timeout_timer = Some(id);
+        Ok(())
+    }
+
+    /// `heartbeatTimeout()`.
+    fn heartbeat_timeout(self: &Rc<Self>) -> Result<(), H::Error> {
+        let conn = {
+            let mut st = self.st.borrow_mut();
+            st.heartbeat_timeout_timer = None;
+            if st.pending_heartbeat_ref.is_none() {
+                return Ok(());
+            }
+            st.pending_heartbeat_ref = None;
+            st.connection.clone()
+        };
+        self.log_with(
+            "transport",
+            || "heartbeat timeout. Attempting to re-establish connection".to_owned(),
+            LogData::None,
+        )?;
+        self.st.borrow_mut().close_was_clean = false;
+        if let Some(c) = &conn {
+            c.close(&self.host, Some(WS_CLOSE_NORMAL), "heartbeat timeout")?;
+        }
+        if !self.still_uses(conn.as_ref()) {
+            return Ok(());
+        }
+        self.trigger_chan_error("heartbeat_timeout", self.connection().as_ref())?;
+        if !self.still_uses(conn.as_ref()) {
+            return Ok(());
+        }
+        self.teardown_and_reconnect(Reconnect::Schedule)
+    }
+
+    /// `ping(callback)`: false when not connected.
+    pub fn ping(self: &Rc<Self>, callback: H::Callback) -> Result<bool, H::Error> {
+        if !self.is_connected() {
+            return Ok(false);
+        }
+        let r = self.make_ref();
+        let start = self.host.now();
+        if let Some(c) = self.connection() {
+            c.pings.borrow_mut().push((r.clone(), callback, start));
+        }
+        let msg = Outgoing {
+            topic: event::PHOENIX_TOPIC.to_owned(),
+            event: event::HEARTBEAT.to_owned(),
+            payload: self.host.empty_object(),
+            ref_: RefVal::Str(r),
+            join_ref: RefVal::Undefined,
+        };
+        self.push(msg, None)?;
+        Ok(true)
+    }
+
+    // ---- teardown ------------------------------------------------------------------------
+
+    fn teardown_and_reconnect(self: &Rc<Self>, then: Reconnect) -> Result<(), H::Error> {
+        let (connection, clock) = {
+            let st = self.st.borrow();
+            (st.connection.clone(), st.connect_clock)
+        };
+        self.teardown(AfterTeardown::Reconnect { connection, clock, then }, None, String::new())
+    }
+
+    /// `teardown(callback, code, reason)`.
+    fn teardown(
+        self: &Rc<Self>,
+        after: AfterTeardown<H>,
+        code: Option<f64>,
+        reason: String,
+    ) -> Result<(), H::Error> {
+        let Some(connection) = self.connection() else {
+            return self.run_after_teardown(after);
+        };
+        self.clear_heartbeats();
+        let td = Rc::new(Teardown {
+            connection,
+            code,
+            reason,
+            after: RefCell::new(Some(after)),
+            tries: Cell::new(1),
+        });
+        self.wait_for_buffer_done(&td)
+    }
+
+    fn wait_for_buffer_done(self: &Rc<Self>, td: &Rc<Teardown<H>>) -> Result<(), H::Error> {
+        let t = &td.connection.transport;
+        let tries = td.tries.get();
+        if tries == 5
+            || !self.host.has_buffered_amount(t)
+            || self.host.ready_state(t) != ready_state::OPEN
+        {
+            return self.buffer_done(td);
+        }
+        td.tries.set(tries + 1);
+        self.host.set_timeout(Task::BufferWait(td.clone()), 150.0 * f64::from(tries));
+        Ok(())
+    }
+
+    fn buffer_done(self: &Rc<Self>, td: &Rc<Teardown<H>>) -> Result<(), H::Error> {
+        let conn = &td.connection;
+        if !conn.closing.get() {
+            let was_opened = !conn.is_connecting(&self.host);
+            conn.close(&self.host, td.code, &td.reason)?;
+            if was_opened {
+                self.trigger_chan_error("connection_closed", Some(conn))?;
+            }
+        }
+        td.tries.set(1);
+        self.wait_for_socket_closed(td)
+    }
+
+    fn wait_for_socket_closed(self: &Rc<Self>, td: &Rc<Teardown<H>>) -> Result<(), H::Error> {
+        let tries = td.tries.get();
+        if tries == 5 || self.host.ready_state(&td.connection.transport) == ready_state::CLOSED {
+            if self.is_current(&td.connection) {
+                self.st.borrow_mut().connection = None;
+            }
+            let after = td.after.borrow_mut().take();
+            return match after {
+                Some(a) => self.run_after_teardown(a),
+                None => Ok(()),
+            };
+        }
+        td.tries.set(tries + 1);
+        self.host.set_timeout(Task::ClosedWait(td.clone()), 150.0 * f64::from(tries));
+        Ok(())
+    }
+
+    fn run_after_teardown(self: &Rc<Self>, after: AfterTeardown<H>) -> Result<(), H::Error> {
+        match after {
+            AfterTeardown::Nothing => Ok(()),
+            AfterTeardown::User(cb) => self.host.call_void(&cb),
+            AfterTeardown::Reconnect { connection, clock, then } => {
+                if clock != self.st.borrow().connect_clock
+                    || connection.as_ref().is_some_and(|c| c.ended.get())
+                {
+                    return Ok(());
+                }
+                match then {
+                    Reconnect::Connect => self.connect(),
+                    Reconnect::Schedule => self.schedule_reconnect(),
+                    Reconnect::Visibility => {
+                        self.connect()?;
+                        let c = self.connection();
+                        self.st.borrow_mut().visibility_connection = c;
+                        Ok(())
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- transport events ----------------------------------------------------------------
+
+    /// The transport opened (`onConnOpen`).
+    pub fn handle_open(self: &Rc<Self>, conn: &Rc<Connection<H>>) -> Result<(), H::Error> {
+        if !self.is_current(conn) {
+            return Ok(());
+        }
+        if self.has_logger() {
+            let class = self.st.borrow().transport.clone();
+            let name = self.host.transport_name(&class);
+            let url = self.end_point_url()?;
+            self.log_with("transport", || format!("{name} connected to {url}"), LogData::None)?;
+        }
+        {
+            let mut st = self.st.borrow_mut();
+            st.close_was_clean = false;
+            st.established_connections += 1;
+        }
+        self.flush_send_buffer()?;
+        self.reset_reconnect_timer();
+        self.reset_heartbeat();
+        let cbs = self.st.borrow().callbacks.open.clone();
+        for (_, cb) in cbs.iter() {
+            match cb {
+                SockCb::User(f) => self.host.call_void(f)?,
+                SockCb::ChannelOpen(ch) => {
+                    ch.reset_rejoin_timer(&self.host);
+                    if ch.state() == ChannelState::Errored {
+                        let t = ch.st.borrow().timeout;
+                        ch.rejoin(self, t)?;
+                    }
+                }
+                SockCb::ChannelError(ch) => ch.reset_rejoin_timer(&self.host),
+            }
+        }
+        Ok(())
+    }
+
+    /// The transport reported an error (`onConnError`).
+    pub fn handle_error(self: &Rc<Self>, conn: &Rc<Connection<H>>, error: &H::Payload) -> Result<(), H::Error> {
+        if !self.is_current(conn) {
+            return Ok(());
+        }
+        self.log_with("transport", || "error".to_owned(), LogData::Value(error))?;
+        let (transport_before, established_before, cbs) = {
+            let st = self.st.borrow();
+            (st.transport.clone(), st.established_connections, st.callbacks.error.clone())
+        };
+        for (_, cb) in cbs.iter() {
+            match cb {
+                SockCb::User(f) => self.host.call_on_error(f, error, &transport_before, established_before)?,
+                SockCb::ChannelError(ch) | SockCb::ChannelOpen(ch) => ch.reset_rejoin_timer(&self.host),
+            }
+        }
+        self.trigger_chan_error("connection_error", Some(conn))
+    }
+
+    /// The transport closed (`onConnClose`); a second close of one connection is ignored.
+    pub fn handle_close(self: &Rc<Self>, conn: &Rc<Connection<H>>, ev: &H::Payload) -> Result<(), H::Error> {
+        if !self.is_current(conn) || conn.close_handled.get() {
+            return Ok(());
+        }
+        conn.close_handled.set(true);
+        self.log_with("transport", || "close".to_owned(), LogData::Value(ev))?;
+        self.clear_heartbeats();
+        let closed_by_us = conn.closing.get();
+        self.trigger_chan_error("connection_closed", Some(conn))?;
+        if self.still_uses(Some(conn)) && !closed_by_us && !self.st.borrow().close_was_clean {
+            self.schedule_reconnect()?;
+        }
+        let cbs = self.st.borrow().callbacks.close.clone();
+        for (_, cb) in cbs.iter() {
+            match cb {
+                SockCb::User(f) => self.host.call_with(f, ev)?,
+                SockCb::ChannelError(ch) | SockCb::ChannelOpen(ch) => ch.reset_rejoin_timer(&self.host),
+            }
+        }
+        Ok(())
+    }
+
+    /// A frame arrived (`onConnMessage`): decode, then [`Self::finish_receive`].
+    pub fn handle_message(self: &Rc<Self>, conn: &Rc<Connection<H>>, data: &H::Payload) -> Result<(), H::Error> {
+        if !self.is_current(conn) {
+            return Ok(());
+        }
+        let was_open = conn.is_open(&self.host);
+        self.host.decode(data, DecodeCont { connection: Some(conn.clone()), was_open })
+    }
+
+    /// The rest of `onConnMessage` once the decoder called back.
+    pub fn finish_receive(self: &Rc<Self>, k: DecodeCont<H>, msg: Incoming<H::Payload>) -> Result<(), H::Error> {
+        let conn = k.connection;
+        let current = self.connection();
+        let same = match (&conn, &current) {
+            (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same || (k.was_open && !conn.as_ref().is_some_and(|c| c.is_open(&self.host))) {
+            return Ok(());
+        }
+        let Incoming { join_ref, ref_, topic, event, payload, raw } = msg;
+        let is_heartbeat_reply = ref_.truthy()
+            && self.st.borrow().pending_heartbeat_ref.as_deref() == ref_.as_str();
+        if is_heartbeat_reply {
+            self.clear_heartbeats();
+            self.arm_heartbeat();
+        }
+        if self.has_logger() {
+            let status = self.host.log_status(&payload)?;
+            let ref_part = if ref_.truthy() { format!("({})", ref_.js_display()) } else { String::new() };
+            self.log_with("receive", || format!("{status} {topic} {event} {ref_part}"), LogData::Value(&payload))?;
+        }
+        let channels = self.channels();
+        for ch in channels.iter() {
+            if !ch.is_member(&self.host, self, &topic, &event, &payload, &join_ref)? {
+                continue;
+            }
+            ch.trigger(&self.host, Some(&event), &payload, &ref_, &join_ref)?;
+        }
+        let cbs = self.st.borrow().callbacks.message.clone();
+        for (_, cb) in cbs.iter() {
+            if let SockCb::User(f) = cb {
+                self.host.call_with(f, &raw)?;
+            }
+        }
+        if let (Some(r), Some(c)) = (ref_.as_str().filter(|r| !r.is_empty()), conn.as_ref()) {
+            let ping = {
+                let mut pings = c.pings.borrow_mut();
+                pings.iter().position(|(pr, _, _)| pr == r).map(|i| pings.remove(i))
+            };
+            if let Some((_, cb, start)) = ping {
+                self.host.call_number(&cb, self.host.now() - start)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A timer armed through `Host::set_timeout` fired.
+    pub fn handle_timer(self: &Rc<Self>, task: Task<H>) -> Result<(), H::Error> {
+        match task {
+            Task::Reconnect => {
+                {
+                    let mut st = self.st.borrow_mut();
+                    st.reconnect_timer.timer = None;
+                    st.reconnect_timer.tries += 1;
+                }
+                if self.host.page_hidden() {
+                    let logger = self.st.borrow().logger.clone();
+                    if let Some(l) = logger {
+                        self.host.call_logger(&l, "Not reconnecting as page is hidden!", None, LogData::None)?;
+                    }
+                    return self.teardown(AfterTeardown::Nothing, None, String::new());
+                }
+                self.teardown_and_reconnect(Reconnect::Connect)
+            }
+            Task::Heartbeat => {
+                self.st.borrow_mut().heartbeat_timer = None;
+                self.send_heartbeat()
+            }
+            Task::HeartbeatTimeout => self.heartbeat_timeout(),
+            Task::Rejoin(ch) => ch.handle_rejoin_timer(),
+            Task::PushTimeout(push) => push.trigger(&self.host, "timeout", self.host.empty_object()),
+            Task::BufferWait(td) => self.wait_for_buffer_done(&td),
+            Task::ClosedWait(td) => self.wait_for_socket_closed(&td),
+        }
+    }
+
+    // ---- page lifecycle (browser only) ---------------------------------------------------
+
+    /// window `pagehide`.
+    pub fn handle_pagehide(self: &Rc<Self>) -> Result<(), H::Error> {
+        if self.connection().is_some_and(|c| !c.ended.get()) {
+            self.disconnect(None, None, String::new())?;
+            let clock = self.st.borrow().connect_clock;
+            self.st.borrow_mut().awaiting_page_show = Some(clock);
+        }
+        Ok(())
+    }
+
+    /// window `pageshow`.
+    pub fn handle_pageshow(self: &Rc<Self>) -> Result<(), H::Error> {
+        let resume = {
+            let mut st = self.st.borrow_mut();
+            let resume = st.awaiting_page_show == Some(st.connect_clock);
+            if resume {
+                st.awaiting_page_show = None;
+            }
+            resume
+        };
+        if resume {
+            self.connect()?;
+        }
+        Ok(())
+    }
+
+    /// `handleVisibilityChange()` (window `visibilitychange`, document `resume`).
+    pub fn handle_visibility_change(self: &Rc<Self>) -> Result<(), H::Error> {
+        if self.host.page_hidden() {
+            self.st.borrow_mut().visibility_connection = None;
+            return Ok(());
+        }
+        let (conn, vis) = {
+            let st = self.st.borrow();
+            (st.connection.clone(), st.visibility_connection.clone())
+        };
+        if let (Some(c), Some(v)) = (&conn, &vis) {
+            if Rc::ptr_eq(c, v) && c.is_connecting(&self.host) {
+                return Ok(());
+            }
+        }
+        if !self.is_connected() && !self.st.borrow().close_was_clean {
+            self.reset_reconnect_timer();
+            self.teardown_and_reconnect(Reconnect::Visibility)?;
+        }
+        Ok(())
+    }
+
+    // ---- sending -------------------------------------------------------------------------
+
+    /// `push(data, channel)`: send now when open, else buffer.
+    pub fn push(self: &Rc<Self>, msg: Outgoing<H::Payload>, channel: Option<&Rc<Channel<H>>>) -> Result<(), H::Error> {
+        if self.has_logger() {
+            self.log_with(
+                "push",
+                || format!("{} {} ({}, {})", msg.topic, msg.event, msg.join_ref.js_display(), msg.ref_.js_display()),
+                LogData::Value(&msg.payload),
+            )?;
+        }
+        if self.is_connected() {
+            self.send(msg, channel.cloned())
+        } else {
+            self.st.borrow_mut().send_buffer.push(Buffered { msg, channel: channel.cloned() });
+            Ok(())
+        }
+    }
+
+    /// `send(data, channel)`: encode, then [`Self::finish_send`].
+    fn send(self: &Rc<Self>, msg: Outgoing<H::Payload>, channel: Option<Rc<Channel<H>>>) -> Result<(), H::Error> {
+        let Some(connection) = self.connection() else {
+            return Ok(());
+        };
+        if let Some(ch) = &channel {
+            if msg.event == event::JOIN {
+                connection.set_join(ch, msg.join_ref.clone());
+            }
+        }
+        let k = SendCont { connection, channel, event: msg.event.clone(), join_ref: msg.join_ref.clone() };
+        self.host.encode(msg, k)
+    }
+
+    /// The rest of `send` once the encoder called back.
+    pub fn finish_send(&self, k: SendCont<H>, frame: H::Frame) -> Result<(), H::Error> {
+        if !self.is_current(&k.connection) || !k.connection.is_open(&self.host) {
+            return Ok(());
+        }
+        if k.event != event::LEAVE && is_outdated(&k.join_ref, k.channel.as_ref()) {
+            return Ok(());
+        }
+        self.host.send_frame(&k.connection.transport, &frame)
+    }
+
+    /// `flushSendBuffer()`.
+    fn flush_send_buffer(self: &Rc<Self>) -> Result<(), H::Error> {
+        if !self.is_connected() || self.st.borrow().send_buffer.is_empty() {
+            return Ok(());
+        }
+        let buffered = self.st.borrow().send_buffer.clone();
+        for b in buffered {
+            if !is_outdated(&b.msg.join_ref, b.channel.as_ref()) {
+                self.send(b.msg, b.channel)?;
+            }
+        }
+        self.st.borrow_mut().send_buffer.clear();
+        Ok(())
+    }
+
+    /// `triggerChanError(reason, connection)`.
+    fn trigger_chan_error(self: &Rc<Self>, reason: &str, conn: Option<&Rc<Connection<H>>>) -> Result<(), H::Error> {
+        let mut errored_before = false;
+        if let Some(c) = conn {
+            if !c.is_open(&self.host) {
+                errored_before = c.channels_errored.get();
+                c.channels_errored.set(true);
+            }
+        }
+        let joins: Vec<(Rc<Channel<H>>, RefVal)> =
+            self.channels().iter().map(|c| (c.clone(), c.join_ref())).collect();
+        for (ch, join_ref) in joins {
+            if ch.join_ref() != join_ref {
+                continue;
+            }
+            if let Some(c) = conn {
+                if (errored_before || !self.is_current(c)) && !c.carried(&ch, &join_ref) {
+                    continue;
+                }
+            }
+            if !matches!(ch.state(), ChannelState::Errored | ChannelState::Leaving | ChannelState::Closed) {
+                let payload = self.host.transport_error_payload(reason);
+                ch.trigger(&self.host, Some(event::ERROR), &payload, &RefVal::Undefined, &RefVal::Undefined)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `isOutdated(data, channel)`.
+fn is_outdated<H: Host>(join_ref: &RefVal, channel: Option<&Rc<Channel<H>>>) -> bool {
+    channel.is_some_and(|c| *join_ref != c.join_ref() || c.state() == ChannelState::Closed)
+}
+
+fn append_vsn(url: &str, vsn: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}vsn={}", encode_uri_component(vsn))
+}
+
+/// `encodeURIComponent`.
+pub fn encode_uri_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')' => {
+                out.push(char::from(b))
+            }
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.push('%');
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
+            }
+        }
+    }
+    out
+}
+
+/// A ref counter value as `Number.prototype.toString` prints it (integers up to 2^53).
+pub fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e21 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+/// `Rc::make_mut` for vectors whose elements are not `Clone` as a bound (they clone by hand).
+trait MakeMutVec<T> {
+    fn make_mut_vec(this: &mut Rc<Vec<T>>) -> &mut Vec<T>;
+}
+
+impl<T: Clone> MakeMutVec<T> for Rc<Vec<T>> {
+    fn make_mut_vec(this: &mut Rc<Vec<T>>) -> &mut Vec<T> {
+        Rc::make_mut(this)
+    }
+}
