@@ -63,3 +63,6 @@ impl From<&str> for RefVal {
         RefVal::Str(s.to_owned())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1 @@
+//! Scenario tests of the core with a virtual clock and a scripted transport.
