@@ -1,7 +1,11 @@
 // All scenarios, by name. Each file exports an object {name: (env) => void}.
 import socket from "./socket.mjs";
+import channel from "./channel.mjs";
+import push from "./push.mjs";
+import serializer from "./serializer.mjs";
+import misc from "./misc.mjs";
 
-const files = {socket};
+const files = {socket, channel, push, serializer, misc};
 const all = {};
 for (const [file, scenarios] of Object.entries(files)) {
   for (const [name, fn] of Object.entries(scenarios)) {
