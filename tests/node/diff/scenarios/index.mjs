@@ -4,8 +4,9 @@ import channel from "./channel.mjs";
 import push from "./push.mjs";
 import serializer from "./serializer.mjs";
 import misc from "./misc.mjs";
+import presence from "./presence.mjs";
 
-const files = {socket, channel, push, serializer, misc};
+const files = {socket, channel, push, serializer, misc, presence};
 const all = {};
 for (const [file, scenarios] of Object.entries(files)) {
   for (const [name, fn] of Object.entries(scenarios)) {
