@@ -404,6 +404,7 @@ export async function runScenario(impl, scenario, {name = scenario.name} = {}) {
   env.clock = clock;
   env.transport = makeTransportClass(env);
   serializer.name(env.transport, "Transport");
+  if (impl.LongPoll) serializer.name(impl.LongPoll, "LongPoll");
   Object.defineProperty(env, "server", {
     get() {
       if (!env.servers.length) throw new Error("scenario: no transport constructed yet");
@@ -523,6 +524,83 @@ export async function runScenario(impl, scenario, {name = scenario.name} = {}) {
   env.stubGlobal = (key, value) => {
     stubs.push([key, Object.getOwnPropertyDescriptor(globalThis, key)]);
     Object.defineProperty(globalThis, key, {value, configurable: true, writable: true, enumerable: false});
+  };
+
+  // a fake XMLHttpRequest (LongPoll uses XHR when global.XMLHttpRequest exists); requests are
+  // answered by the scenario, synchronously, with xhr.respond(req, body)
+  env.installFakeXHR = () => {
+    const ctl = {requests: []};
+    class XMLHttpRequest {
+      constructor() {
+        this.label = `xhr#${ctl.requests.length + 1}`;
+        this.readyState = 0;
+        this.responseText = "";
+        this._inFlight = false;
+        ctl.requests.push(this);
+        serializer.name(this, this.label);
+      }
+      open(method, url, async) {
+        this.method = method;
+        this.url = url;
+        this.readyState = 1;
+        trace.push([this.label, "open", method, url, env.s(async)]);
+      }
+      set timeout(v) {
+        this._timeout = v;
+        trace.push([this.label, "set", "timeout", env.s(v)]);
+      }
+      get timeout() {
+        return this._timeout;
+      }
+      setRequestHeader(k, v) {
+        trace.push([this.label, "header", k, v]);
+      }
+      send(body) {
+        this._inFlight = true;
+        this.body = body;
+        trace.push([this.label, "send", env.s(body)]);
+      }
+      abort() {
+        trace.push([this.label, "abort"]);
+        if (this._inFlight) {
+          // like a browser: the request errors synchronously with readyState 4 and no body
+          this._inFlight = false;
+          this.readyState = 4;
+          this.responseText = "";
+          if (typeof this.onreadystatechange === "function") this.onreadystatechange();
+        }
+      }
+    }
+    ctl.XMLHttpRequest = XMLHttpRequest;
+    ctl.last = (method) => {
+      const r = ctl.requests.filter((q) => q._inFlight && (!method || q.method === method));
+      if (!r.length) throw new Error(`scenario: no pending ${method || ""} xhr`);
+      return r[r.length - 1];
+    };
+    ctl.respond = (req, body) => {
+      if (typeof req === "string" || req === undefined) req = ctl.last(req);
+      req._inFlight = false;
+      req.readyState = 4;
+      req.responseText = typeof body === "string" ? body : JSON.stringify(body);
+      trace.push(["xhr-server", req.label, "respond", req.responseText]);
+      try {
+        req.onreadystatechange();
+      } catch (e) {
+        trace.push(["throw", `${req.label}.onreadystatechange`, env.errS(e)]);
+      }
+    };
+    env.stubGlobal("XMLHttpRequest", XMLHttpRequest);
+    return ctl;
+  };
+  env.fakeStorage = (initial = {}) => {
+    const store = {...initial};
+    return {
+      getItem: env.record("sessionStorage.getItem", (k) => (k in store ? store[k] : null)),
+      setItem: env.record("sessionStorage.setItem", (k, v) => {
+        store[k] = String(v);
+      }),
+      store,
+    };
   };
 
   const consoleRec = (method) => (...args) => trace.push(["console", method, ...args.map((a) => env.s(a))]);

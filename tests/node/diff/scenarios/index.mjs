@@ -5,8 +5,9 @@ import push from "./push.mjs";
 import serializer from "./serializer.mjs";
 import misc from "./misc.mjs";
 import presence from "./presence.mjs";
+import longpoll from "./longpoll.mjs";
 
-const files = {socket, channel, push, serializer, misc, presence};
+const files = {socket, channel, push, serializer, misc, presence, longpoll};
 const all = {};
 for (const [file, scenarios] of Object.entries(files)) {
   for (const [name, fn] of Object.entries(scenarios)) {
