@@ -1,0 +1,202 @@
+//! The endpoint: shared state reachable from anywhere (HTTP handlers, other tasks):
+//! broadcast to a topic, disconnect every socket of an id, presence, shutdown.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::presence::Presence;
+use crate::pubsub::{ConnHandle, Control, PubSub, SharedBroadcast};
+use crate::serializer::Payload;
+
+/// Which `Origin` headers a WebSocket upgrade may carry (Phoenix's `check_origin`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OriginCheck {
+    /// Accept any origin.
+    Off,
+    /// Accept a missing origin, a loopback origin (`localhost`, `127.0.0.0/8`, `[::1]`), and an
+    /// origin whose host equals the request's `Host` (the default).
+    SameHost,
+    /// Accept a missing origin and these origins exactly (`scheme://host[:port]`).
+    Allow(Vec<String>),
+}
+
+/// Tunables of the socket transports.
+#[derive(Debug, Clone)]
+pub struct EndpointConfig {
+    /// Close a WebSocket that sent nothing for this long (Phoenix's `timeout`, 60 s).
+    pub idle_timeout: Duration,
+    /// Largest accepted client message in bytes; bigger ones close the socket with 1009.
+    pub max_frame_size: usize,
+    /// Frames queued per connection before it counts as a slow consumer and is closed.
+    pub outbound_queue: usize,
+    /// Origin policy.
+    pub check_origin: OriginCheck,
+}
+
+impl Default for EndpointConfig {
+    fn default() -> Self {
+        EndpointConfig {
+            idle_timeout: Duration::from_secs(60),
+            max_frame_size: 1024 * 1024,
+            outbound_queue: 1024,
+            check_origin: OriginCheck::SameHost,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: EndpointConfig,
+    pubsub: Arc<PubSub>,
+    presence: Presence,
+    next_id: AtomicU64,
+    conns: Mutex<HashMap<u64, Arc<ConnHandle>>>,
+    by_socket_id: Mutex<HashMap<String, HashMap<u64, Arc<ConnHandle>>>>,
+    answer_heartbeats: AtomicBool,
+    shutdown: watch::Sender<bool>,
+}
+
+/// Cheap to clone; all clones share the same state.
+#[derive(Debug, Clone)]
+pub struct Endpoint(Arc<Inner>);
+
+impl Default for Endpoint {
+    fn default() -> Self {
+        Endpoint::new(EndpointConfig::default())
+    }
+}
+
+impl Endpoint {
+    /// A new endpoint with its own pubsub and presence.
+    pub fn new(config: EndpointConfig) -> Self {
+        let pubsub = Arc::new(PubSub::default());
+        let (shutdown, _) = watch::channel(false);
+        Endpoint(Arc::new(Inner {
+            config,
+            presence: Presence::new(Arc::clone(&pubsub)),
+            pubsub,
+            next_id: AtomicU64::new(1),
+            conns: Mutex::new(HashMap::new()),
+            by_socket_id: Mutex::new(HashMap::new()),
+            answer_heartbeats: AtomicBool::new(true),
+            shutdown,
+        }))
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EndpointConfig {
+        &self.0.config
+    }
+
+    /// `Endpoint.broadcast/3`: to every subscriber of `topic`.
+    pub fn broadcast(&self, topic: &str, event: &str, payload: impl Into<Payload>) {
+        let bcast = SharedBroadcast::new(topic.to_string(), event.to_string(), payload.into());
+        self.0.pubsub.broadcast(&bcast, None);
+    }
+
+    /// Number of channels joined to `topic` on this node.
+    pub fn subscriber_count(&self, topic: &str) -> usize {
+        self.0.pubsub.subscriber_count(topic)
+    }
+
+    /// Closes every connection whose `connect` returned this socket id
+    /// (`Endpoint.broadcast(id, "disconnect", %{})`). Returns how many were told.
+    pub fn disconnect(&self, socket_id: &str) -> usize {
+        let conns: Vec<_> = {
+            let map = self
+                .0
+                .by_socket_id
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            map.get(socket_id)
+                .map(|m| m.values().cloned().collect())
+                .unwrap_or_default()
+        };
+        for c in &conns {
+            if !c.control(Control::Disconnect) {
+                // Control queue full: the connection is being killed anyway.
+            }
+        }
+        conns.len()
+    }
+
+    /// The presence tracker.
+    pub fn presence(&self) -> &Presence {
+        &self.0.presence
+    }
+
+    /// Open socket connections.
+    pub fn connection_count(&self) -> usize {
+        self.0.conns.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Whether heartbeats are answered (a test switch; on by default).
+    pub fn answers_heartbeats(&self) -> bool {
+        self.0.answer_heartbeats.load(Ordering::SeqCst)
+    }
+
+    /// Turns heartbeat replies off (to make clients time out) or back on.
+    pub fn set_answer_heartbeats(&self, answer: bool) {
+        self.0.answer_heartbeats.store(answer, Ordering::SeqCst);
+    }
+
+    /// Closes every connection with 1001 (going away). New upgrades are still possible;
+    /// stop the listener first.
+    pub fn shutdown(&self) {
+        self.0.shutdown.send_replace(true);
+    }
+
+    pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.0.shutdown.subscribe()
+    }
+
+    pub(crate) fn pubsub(&self) -> &Arc<PubSub> {
+        &self.0.pubsub
+    }
+
+    pub(crate) fn next_id(&self) -> u64 {
+        self.0.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn register(&self, conn: &Arc<ConnHandle>, socket_id: Option<&str>) {
+        self.0
+            .conns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(conn.id, Arc::clone(conn));
+        if let Some(id) = socket_id {
+            self.0
+                .by_socket_id
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(id.to_string())
+                .or_default()
+                .insert(conn.id, Arc::clone(conn));
+        }
+    }
+
+    pub(crate) fn unregister(&self, conn_id: u64, socket_id: Option<&str>) {
+        self.0
+            .conns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&conn_id);
+        if let Some(id) = socket_id {
+            let mut map = self
+                .0
+                .by_socket_id
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if let Some(m) = map.get_mut(id) {
+                m.remove(&conn_id);
+                if m.is_empty() {
+                    map.remove(id);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! Topic subscriptions on one node, and the per-connection handle they deliver to.
+//!
+//! Delivery never blocks: a broadcast `try_send`s one shared, lazily encoded frame into each
+//! subscriber's bounded outbound queue (Phoenix's "fastlane"). A subscriber whose queue is full
+//! is a slow consumer: its connection is killed instead of letting memory grow. Intercepted
+//! events go to the connection's control queue instead, where the channel's `handle_out` runs.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+
+use tokio::sync::{mpsc, Notify};
+
+use crate::serializer::{encode, Frame, Outgoing, Payload, Vsn};
+
+/// A broadcast shared by every subscriber, encoded at most once per serializer.
+#[derive(Debug)]
+pub(crate) struct SharedBroadcast {
+    pub topic: String,
+    pub event: String,
+    pub payload: Payload,
+    v1: OnceLock<Option<Frame>>,
+    v2: OnceLock<Option<Frame>>,
+}
+
+impl SharedBroadcast {
+    pub fn new(topic: String, event: String, payload: Payload) -> Arc<Self> {
+        Arc::new(SharedBroadcast {
+            topic,
+            event,
+            payload,
+            v1: OnceLock::new(),
+            v2: OnceLock::new(),
+        })
+    }
+
+    /// The frame for a connection speaking `vsn`; `None` if it cannot be encoded there
+    /// (a binary payload for a v1 client).
+    pub fn frame(&self, vsn: Vsn) -> Option<Frame> {
+        let cell = match vsn {
+            Vsn::V1 => &self.v1,
+            Vsn::V2 => &self.v2,
+        };
+        cell.get_or_init(|| {
+            let msg = Outgoing::Broadcast {
+                topic: self.topic.clone(),
+                event: self.event.clone(),
+                payload: self.payload.clone(),
+            };
+            match encode(vsn, &msg) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    tracing::warn!(topic = %self.topic, event = %self.event, error = %e, "broadcast not delivered");
+                    None
+                }
+            }
+        })
+        .clone()
+    }
+}
+
+/// What the writer task sends.
+#[derive(Debug)]
+pub(crate) enum Out {
+    /// A frame for this connection only.
+    Frame(Frame),
+    /// A broadcast frame shared with other subscribers.
+    Shared(Arc<SharedBroadcast>),
+    /// Send a close frame, then stop writing.
+    Close(u16, &'static str),
+}
+
+/// Messages to a connection's own task.
+#[derive(Debug)]
+pub(crate) enum Control {
+    /// A broadcast of an event that the subscriber's channel intercepts.
+    Intercepted {
+        sub_id: u64,
+        bcast: Arc<SharedBroadcast>,
+    },
+    /// Close the connection (`Endpoint::disconnect`).
+    Disconnect,
+}
+
+/// Why a connection was killed from outside its task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kill {
+    SlowConsumer,
+}
+
+/// The handle other tasks use to reach one connection.
+#[derive(Debug)]
+pub(crate) struct ConnHandle {
+    pub id: u64,
+    pub vsn: Vsn,
+    out: mpsc::Sender<Out>,
+    control: mpsc::Sender<Control>,
+    killed: AtomicBool,
+    pub kill_notify: Notify,
+}
+
+impl ConnHandle {
+    pub fn new(id: u64, vsn: Vsn, out: mpsc::Sender<Out>, control: mpsc::Sender<Control>) -> Self {
+        ConnHandle {
+            id,
+            vsn,
+            out,
+            control,
+            killed: AtomicBool::new(false),
+            kill_notify: Notify::new(),
+        }
+    }
+
+    /// Queues an outbound frame. Returns false if the connection is gone or was just killed
+    /// for being slow.
+    pub fn send(&self, out: Out) -> bool {
+        match self.out.try_send(out) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.kill(Kill::SlowConsumer);
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+
+    /// Queues a control message, with the same slow-consumer rule.
+    pub fn control(&self, msg: Control) -> bool {
+        match self.control.try_send(msg) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.kill(Kill::SlowConsumer);
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+
+    pub fn kill(&self, _why: Kill) {
+        if !self.killed.swap(true, Ordering::SeqCst) {
+            tracing::info!(conn = self.id, "slow consumer: closing the connection");
+        }
+        self.kill_notify.notify_one();
+    }
+
+    pub fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::SeqCst)
+    }
+}
+
+/// One joined channel's subscription.
+#[derive(Debug, Clone)]
+pub(crate) struct Subscriber {
+    pub conn: Arc<ConnHandle>,
+    pub intercepts: Arc<[String]>,
+}
+
+/// Topic → subscription id → subscriber.
+#[derive(Debug, Default)]
+pub(crate) struct PubSub {
+    topics: RwLock<HashMap<String, HashMap<u64, Subscriber>>>,
+}
+
+impl PubSub {
+    pub fn subscribe(&self, topic: &str, sub_id: u64, sub: Subscriber) {
+        let mut topics = self.topics.write().unwrap_or_else(|e| e.into_inner());
+        topics
+            .entry(topic.to_string())
+            .or_default()
+            .insert(sub_id, sub);
+    }
+
+    pub fn unsubscribe(&self, topic: &str, sub_id: u64) {
+        let mut topics = self.topics.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(subs) = topics.get_mut(topic) {
+            subs.remove(&sub_id);
+            if subs.is_empty() {
+                topics.remove(topic);
+            }
+        }
+    }
+
+    /// Number of subscriptions of a topic.
+    pub fn subscriber_count(&self, topic: &str) -> usize {
+        let topics = self.topics.read().unwrap_or_else(|e| e.into_inner());
+        topics.get(topic).map_or(0, HashMap::len)
+    }
+
+    /// Delivers to every subscriber of the topic except `except` (a subscription id).
+    pub fn broadcast(&self, bcast: &Arc<SharedBroadcast>, except: Option<u64>) {
+        let topics = self.topics.read().unwrap_or_else(|e| e.into_inner());
+        let Some(subs) = topics.get(&bcast.topic) else {
+            return;
+        };
+        for (&sub_id, sub) in subs {
+            if Some(sub_id) == except {
+                continue;
+            }
+            deliver(sub_id, sub, bcast);
+        }
+    }
+}
+
+/// Sends one broadcast to one subscriber: straight to the writer, or through `handle_out`.
+pub(crate) fn deliver(sub_id: u64, sub: &Subscriber, bcast: &Arc<SharedBroadcast>) {
+    if sub.intercepts.iter().any(|e| *e == bcast.event) {
+        sub.conn.control(Control::Intercepted {
+            sub_id,
+            bcast: Arc::clone(bcast),
+        });
+    } else {
+        sub.conn.send(Out::Shared(Arc::clone(bcast)));
+    }
+}

@@ -1,0 +1,532 @@
+//! Wire formats: the v1 object form, the v2 array form and the v2 binary frames
+//! (PROTOCOL.md §3, §3.1, §4; phoenix's `v1_json_serializer.ex` / `v2_json_serializer.ex`).
+//!
+//! Decoding never panics on client data: every failure is a [`DecodeError`], which the
+//! transport turns into a close with code 1011, as Phoenix does when its serializer raises.
+
+use axum::body::Bytes;
+use axum::extract::ws::Utf8Bytes;
+use serde_json::{Map, Value};
+
+use crate::error::DecodeError;
+
+/// Which serializer a connection speaks, chosen from the `vsn` connect param.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vsn {
+    /// `1.0.0`, also used when `vsn` is absent: JSON objects, no binary.
+    V1,
+    /// `2.0.0`: JSON arrays `[join_ref, ref, topic, event, payload]` plus binary frames.
+    V2,
+}
+
+impl Vsn {
+    /// Picks the serializer like Phoenix's `~> 1.0.0` / `~> 2.0.0` requirements.
+    /// `None` (unsupported vsn) makes the connect fail with 403.
+    pub fn from_param(vsn: Option<&str>) -> Option<Vsn> {
+        let Some(v) = vsn else { return Some(Vsn::V1) };
+        let mut parts = v.split('.');
+        let major = parts.next()?;
+        // `~> 1.0.0` means >= 1.0.0 and < 1.1.0.
+        let minor = parts.next().unwrap_or("0");
+        match (major, minor) {
+            ("1", "0") => Some(Vsn::V1),
+            ("2", "0") => Some(Vsn::V2),
+            _ => None,
+        }
+    }
+}
+
+/// A message payload: JSON, or raw bytes from/for a binary frame.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payload {
+    /// Any JSON value (phoenix.js always sends an object).
+    Json(Value),
+    /// The bytes of an `ArrayBuffer`.
+    Binary(Bytes),
+}
+
+impl Payload {
+    /// An empty JSON object, `{}`.
+    pub fn empty() -> Payload {
+        Payload::Json(Value::Object(Map::new()))
+    }
+
+    /// The JSON value, if this is a JSON payload.
+    pub fn as_json(&self) -> Option<&Value> {
+        match self {
+            Payload::Json(v) => Some(v),
+            Payload::Binary(_) => None,
+        }
+    }
+
+    /// The bytes, if this is a binary payload.
+    pub fn as_binary(&self) -> Option<&Bytes> {
+        match self {
+            Payload::Binary(b) => Some(b),
+            Payload::Json(_) => None,
+        }
+    }
+
+    /// Reads a string field of a JSON object payload.
+    pub fn str_field(&self, key: &str) -> Option<&str> {
+        self.as_json()?.get(key)?.as_str()
+    }
+}
+
+impl From<Value> for Payload {
+    fn from(v: Value) -> Self {
+        Payload::Json(v)
+    }
+}
+
+impl From<Bytes> for Payload {
+    fn from(b: Bytes) -> Self {
+        Payload::Binary(b)
+    }
+}
+
+impl From<Vec<u8>> for Payload {
+    fn from(b: Vec<u8>) -> Self {
+        Payload::Binary(Bytes::from(b))
+    }
+}
+
+/// A decoded client message (PROTOCOL §2).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incoming {
+    /// `join_ref`, `None` for JSON `null`/absent.
+    pub join_ref: Option<String>,
+    /// `ref`, `None` for JSON `null`/absent.
+    pub msg_ref: Option<String>,
+    /// Topic.
+    pub topic: String,
+    /// Event name.
+    pub event: String,
+    /// Payload.
+    pub payload: Payload,
+}
+
+/// A message from the server to one client, before encoding.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outgoing {
+    /// `phx_reply` to a client message.
+    Reply {
+        /// Echoed join_ref (or `None`).
+        join_ref: Option<String>,
+        /// Echoed ref.
+        msg_ref: Option<String>,
+        /// Topic.
+        topic: String,
+        /// `"ok"`, `"error"` or any custom status.
+        status: String,
+        /// The `response`.
+        response: Payload,
+    },
+    /// A message for one subscriber: `push/3`, `phx_close`, `phx_error`.
+    /// `msg_ref` is `None` for pushes and equals the join_ref for close/error.
+    Push {
+        /// The channel's join_ref.
+        join_ref: Option<String>,
+        /// Ref, `None` except for `phx_close`/`phx_error`.
+        msg_ref: Option<String>,
+        /// Topic.
+        topic: String,
+        /// Event name.
+        event: String,
+        /// Payload.
+        payload: Payload,
+    },
+    /// A broadcast: join_ref and ref are `null`.
+    Broadcast {
+        /// Topic.
+        topic: String,
+        /// Event name.
+        event: String,
+        /// Payload.
+        payload: Payload,
+    },
+}
+
+/// A frame ready for the WebSocket (or, later, for a LongPoll message list).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Frame {
+    /// A text frame (cheap to clone: one encoding is shared by every subscriber).
+    Text(Utf8Bytes),
+    /// A binary frame.
+    Binary(Bytes),
+}
+
+fn opt_str(v: &Value) -> Result<Option<String>, DecodeError> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        // Phoenix only ever sees strings here; be lenient with numbers like other clients send.
+        Value::Number(n) => Ok(Some(n.to_string())),
+        _ => Err(DecodeError::BadField("ref")),
+    }
+}
+
+fn req_str(v: Option<&Value>, field: &'static str) -> Result<String, DecodeError> {
+    match v {
+        Some(Value::String(s)) => Ok(s.clone()),
+        _ => Err(DecodeError::BadField(field)),
+    }
+}
+
+/// Decodes a text frame.
+pub fn decode_text(vsn: Vsn, text: &str) -> Result<Incoming, DecodeError> {
+    let value: Value = serde_json::from_str(text).map_err(|_| DecodeError::Json)?;
+    match vsn {
+        Vsn::V2 => {
+            let Value::Array(items) = value else {
+                return Err(DecodeError::Shape);
+            };
+            if items.len() != 5 {
+                return Err(DecodeError::Shape);
+            }
+            let mut it = items.into_iter();
+            let (Some(jr), Some(r), Some(topic), Some(event), Some(payload)) =
+                (it.next(), it.next(), it.next(), it.next(), it.next())
+            else {
+                return Err(DecodeError::Shape);
+            };
+            Ok(Incoming {
+                join_ref: opt_str(&jr)?,
+                msg_ref: opt_str(&r)?,
+                topic: req_str(Some(&topic), "topic")?,
+                event: req_str(Some(&event), "event")?,
+                payload: Payload::Json(payload),
+            })
+        }
+        Vsn::V1 => {
+            let Value::Object(mut map) = value else {
+                return Err(DecodeError::Shape);
+            };
+            let join_ref = match map.get("join_ref") {
+                Some(v) => opt_str(v)?,
+                None => None,
+            };
+            let msg_ref = match map.get("ref") {
+                Some(v) => opt_str(v)?,
+                None => None,
+            };
+            Ok(Incoming {
+                join_ref,
+                msg_ref,
+                topic: req_str(map.get("topic"), "topic")?,
+                event: req_str(map.get("event"), "event")?,
+                payload: Payload::Json(map.remove("payload").unwrap_or(Value::Null)),
+            })
+        }
+    }
+}
+
+/// Decodes a binary frame: only kind 0 (push) with four length bytes is valid C→S (§4.1).
+pub fn decode_binary(vsn: Vsn, data: &[u8]) -> Result<Incoming, DecodeError> {
+    if vsn != Vsn::V2 {
+        return Err(DecodeError::BinaryNotSupported);
+    }
+    let (&kind, rest) = data.split_first().ok_or(DecodeError::Truncated)?;
+    if kind != 0 {
+        return Err(DecodeError::BinaryKind(kind));
+    }
+    let lens = rest.get(..4).ok_or(DecodeError::Truncated)?;
+    let mut pos = 5usize;
+    let mut fields: [&str; 4] = [""; 4];
+    for (i, &len) in lens.iter().enumerate() {
+        let end = pos + len as usize;
+        let bytes = data.get(pos..end).ok_or(DecodeError::Truncated)?;
+        let Some(slot) = fields.get_mut(i) else {
+            return Err(DecodeError::Truncated);
+        };
+        *slot = std::str::from_utf8(bytes).map_err(|_| DecodeError::Utf8)?;
+        pos = end;
+    }
+    let [jr, r, topic, event] = fields;
+    let payload = data.get(pos..).unwrap_or(&[]);
+    Ok(Incoming {
+        // A zero-length field is what phoenix.js writes for `undefined`.
+        join_ref: (!jr.is_empty()).then(|| jr.to_string()),
+        msg_ref: (!r.is_empty()).then(|| r.to_string()),
+        topic: topic.to_string(),
+        event: event.to_string(),
+        payload: Payload::Binary(Bytes::copy_from_slice(payload)),
+    })
+}
+
+fn json_opt(s: &Option<String>) -> Value {
+    match s {
+        Some(s) => Value::String(s.clone()),
+        None => Value::Null,
+    }
+}
+
+fn push_field(buf: &mut Vec<u8>, s: &str) -> Result<(), EncodeError> {
+    if s.len() > 255 {
+        return Err(EncodeError::FieldTooLong);
+    }
+    buf.extend_from_slice(s.as_bytes());
+    Ok(())
+}
+
+/// Why an outgoing message could not be encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EncodeError {
+    /// v1 has no binary frames.
+    #[error("binary payloads need the 2.0.0 serializer")]
+    BinaryNeedsV2,
+    /// A binary frame field is over 255 bytes.
+    #[error("a binary frame field is longer than 255 bytes")]
+    FieldTooLong,
+}
+
+/// Encodes a message for a connection speaking `vsn`.
+pub fn encode(vsn: Vsn, msg: &Outgoing) -> Result<Frame, EncodeError> {
+    match msg {
+        Outgoing::Reply {
+            join_ref,
+            msg_ref,
+            topic,
+            status,
+            response,
+        } => match response {
+            Payload::Json(resp) => {
+                let payload = serde_json::json!({"response": resp, "status": status});
+                Ok(Frame::Text(json_frame(
+                    vsn,
+                    json_opt(join_ref),
+                    json_opt(msg_ref),
+                    topic,
+                    "phx_reply",
+                    payload,
+                )))
+            }
+            Payload::Binary(bytes) => {
+                if vsn != Vsn::V2 {
+                    return Err(EncodeError::BinaryNeedsV2);
+                }
+                let jr = join_ref.as_deref().unwrap_or("");
+                let r = msg_ref.as_deref().unwrap_or("");
+                let mut buf = Vec::with_capacity(
+                    5 + jr.len() + r.len() + topic.len() + status.len() + bytes.len(),
+                );
+                buf.push(1);
+                for s in [jr, r, topic.as_str(), status.as_str()] {
+                    buf.push(u8::try_from(s.len()).map_err(|_| EncodeError::FieldTooLong)?);
+                }
+                for s in [jr, r, topic.as_str(), status.as_str()] {
+                    push_field(&mut buf, s)?;
+                }
+                buf.extend_from_slice(bytes);
+                Ok(Frame::Binary(Bytes::from(buf)))
+            }
+        },
+        Outgoing::Push {
+            join_ref,
+            msg_ref,
+            topic,
+            event,
+            payload,
+        } => match payload {
+            Payload::Json(p) => Ok(Frame::Text(json_frame(
+                vsn,
+                json_opt(join_ref),
+                json_opt(msg_ref),
+                topic,
+                event,
+                p.clone(),
+            ))),
+            Payload::Binary(bytes) => {
+                if vsn != Vsn::V2 {
+                    return Err(EncodeError::BinaryNeedsV2);
+                }
+                // §4.2: the server push has no ref field.
+                let jr = join_ref.as_deref().unwrap_or("");
+                let mut buf =
+                    Vec::with_capacity(4 + jr.len() + topic.len() + event.len() + bytes.len());
+                buf.push(0);
+                for s in [jr, topic.as_str(), event.as_str()] {
+                    buf.push(u8::try_from(s.len()).map_err(|_| EncodeError::FieldTooLong)?);
+                }
+                for s in [jr, topic.as_str(), event.as_str()] {
+                    push_field(&mut buf, s)?;
+                }
+                buf.extend_from_slice(bytes);
+                Ok(Frame::Binary(Bytes::from(buf)))
+            }
+        },
+        Outgoing::Broadcast {
+            topic,
+            event,
+            payload,
+        } => match payload {
+            Payload::Json(p) => Ok(Frame::Text(json_frame(
+                vsn,
+                Value::Null,
+                Value::Null,
+                topic,
+                event,
+                p.clone(),
+            ))),
+            Payload::Binary(bytes) => {
+                if vsn != Vsn::V2 {
+                    return Err(EncodeError::BinaryNeedsV2);
+                }
+                let mut buf = Vec::with_capacity(3 + topic.len() + event.len() + bytes.len());
+                buf.push(2);
+                for s in [topic.as_str(), event.as_str()] {
+                    buf.push(u8::try_from(s.len()).map_err(|_| EncodeError::FieldTooLong)?);
+                }
+                for s in [topic.as_str(), event.as_str()] {
+                    push_field(&mut buf, s)?;
+                }
+                buf.extend_from_slice(bytes);
+                Ok(Frame::Binary(Bytes::from(buf)))
+            }
+        },
+    }
+}
+
+fn json_frame(
+    vsn: Vsn,
+    join_ref: Value,
+    msg_ref: Value,
+    topic: &str,
+    event: &str,
+    payload: Value,
+) -> Utf8Bytes {
+    let value = match vsn {
+        Vsn::V2 => Value::Array(vec![
+            join_ref,
+            msg_ref,
+            Value::String(topic.to_string()),
+            Value::String(event.to_string()),
+            payload,
+        ]),
+        // v1 frames never carry join_ref (SERVER-OBSERVED "v1 (object) frames").
+        Vsn::V1 => serde_json::json!({
+            "event": event,
+            "payload": payload,
+            "ref": msg_ref,
+            "topic": topic,
+        }),
+    };
+    Utf8Bytes::from(value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn v2_roundtrip_text() {
+        let m = decode_text(
+            Vsn::V2,
+            r#"["3","3","room:lobby","phx_join",{"token":"abc"}]"#,
+        )
+        .unwrap();
+        assert_eq!(m.join_ref.as_deref(), Some("3"));
+        assert_eq!(m.topic, "room:lobby");
+        let f = encode(
+            Vsn::V2,
+            &Outgoing::Reply {
+                join_ref: Some("3".into()),
+                msg_ref: Some("3".into()),
+                topic: "room:lobby".into(),
+                status: "ok".into(),
+                response: Payload::Json(json!({})),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            f,
+            Frame::Text(
+                r#"["3","3","room:lobby","phx_reply",{"response":{},"status":"ok"}]"#.into()
+            )
+        );
+    }
+
+    #[test]
+    fn v1_has_no_join_ref() {
+        let f = encode(
+            Vsn::V1,
+            &Outgoing::Broadcast {
+                topic: "t".into(),
+                event: "e".into(),
+                payload: Payload::Json(json!({"a":1})),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            f,
+            Frame::Text(r#"{"event":"e","payload":{"a":1},"ref":null,"topic":"t"}"#.into())
+        );
+    }
+
+    #[test]
+    fn binary_push_decode_matches_spec_example() {
+        let m = decode_binary(Vsn::V2, &[0, 1, 1, 1, 1, 0x31, 0x32, 0x74, 0x65, 9, 8]).unwrap();
+        assert_eq!(m.join_ref.as_deref(), Some("1"));
+        assert_eq!(m.msg_ref.as_deref(), Some("2"));
+        assert_eq!(m.topic, "t");
+        assert_eq!(m.event, "e");
+        assert_eq!(m.payload, Payload::Binary(Bytes::from_static(&[9, 8])));
+    }
+
+    #[test]
+    fn binary_garbage_is_an_error_not_a_panic() {
+        for data in [
+            &[][..],
+            &[0],
+            &[0, 9, 9, 9, 9, 1],
+            &[1, 0, 0, 0, 0],
+            &[0, 1, 0, 0, 0, 0xff],
+        ] {
+            assert!(decode_binary(Vsn::V2, data).is_err());
+        }
+    }
+
+    #[test]
+    fn binary_reply_and_broadcast_layout() {
+        let f = encode(
+            Vsn::V2,
+            &Outgoing::Reply {
+                join_ref: Some("1".into()),
+                msg_ref: Some("2".into()),
+                topic: "t".into(),
+                status: "ok".into(),
+                response: Payload::Binary(Bytes::from_static(&[7])),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            f,
+            Frame::Binary(Bytes::from_static(&[
+                1, 1, 1, 1, 2, b'1', b'2', b't', b'o', b'k', 7
+            ]))
+        );
+        let f = encode(
+            Vsn::V2,
+            &Outgoing::Broadcast {
+                topic: "t".into(),
+                event: "e".into(),
+                payload: Payload::Binary(Bytes::from_static(&[7])),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            f,
+            Frame::Binary(Bytes::from_static(&[2, 1, 1, b't', b'e', 7]))
+        );
+    }
+
+    #[test]
+    fn vsn_selection() {
+        assert_eq!(Vsn::from_param(None), Some(Vsn::V1));
+        assert_eq!(Vsn::from_param(Some("1.0.0")), Some(Vsn::V1));
+        assert_eq!(Vsn::from_param(Some("2.0.0")), Some(Vsn::V2));
+        assert_eq!(Vsn::from_param(Some("3.0.0")), None);
+        assert_eq!(Vsn::from_param(Some("")), None);
+    }
+}
