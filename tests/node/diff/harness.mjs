@@ -603,6 +603,41 @@ export async function runScenario(impl, scenario, {name = scenario.name} = {}) {
     };
   };
 
+  // page lifecycle (only when preloaded with browser-globals.mjs)
+  const browser = globalThis.__phxDiffBrowser;
+  if (browser) {
+    browser.listeners.length = 0;
+    browser.onAdd = (target, type) => trace.push(["page", "addEventListener", target, type]);
+    globalThis.document.visibilityState = "visible";
+    env.page = {
+      // a bubbling event dispatched at document also reaches window listeners, after document's
+      dispatch(target, type, {bubbles = false} = {}) {
+        trace.push(["page", "event", target, type]);
+        const targets = target === "document" && bubbles ? ["document", "window"] : [target];
+        const ls = targets.flatMap((t) => browser.listeners.filter((x) => x.target === t && x.type === type));
+        for (const l of ls) {
+          try {
+            l.fn({type});
+          } catch (e) {
+            trace.push(["throw", `${target}.${type}`, env.errS(e)]);
+          }
+        }
+      },
+      setVisibility(v) {
+        trace.push(["page", "visibilityState", v]);
+        globalThis.document.visibilityState = v;
+      },
+      hide() {
+        this.setVisibility("hidden");
+        this.dispatch("document", "visibilitychange", {bubbles: true});
+      },
+      show() {
+        this.setVisibility("visible");
+        this.dispatch("document", "visibilitychange", {bubbles: true});
+      },
+    };
+  }
+
   const consoleRec = (method) => (...args) => trace.push(["console", method, ...args.map((a) => env.s(a))]);
   globalThis.setTimeout = (fn, d, ...a) => clock.setTimeout(fn, d, ...a);
   globalThis.clearTimeout = (id) => clock.clearTimeout(id);
@@ -631,6 +666,7 @@ export async function runScenario(impl, scenario, {name = scenario.name} = {}) {
     globalThis.clearInterval = REAL.clearInterval;
     Date.now = REAL.DateNow;
     Object.assign(console, REAL.console);
+    if (browser) browser.onAdd = null;
     for (const [key, desc] of stubs.reverse()) {
       if (desc) Object.defineProperty(globalThis, key, desc);
       else delete globalThis[key];

@@ -6,7 +6,7 @@
 // Every scenario is run twice and must give the same trace (determinism check).
 import {mkdirSync, writeFileSync, readdirSync, unlinkSync} from "node:fs";
 import path from "node:path";
-import {scenarios, runScenario, diffTraces, formatTrace, fixturePath, FIXTURES, loadPhoenix} from "./common.mjs";
+import {scenarios, browserScenarios, runBrowserScenarios, runScenario, diffTraces, formatTrace, fixturePath, FIXTURES, loadPhoenix} from "./common.mjs";
 
 const args = process.argv.slice(2);
 const print = args.includes("--print");
@@ -17,8 +17,14 @@ let n = 0;
 let failed = 0;
 for (const [name, fn] of Object.entries(scenarios)) {
   if (filters.length && !filters.some((f) => name.includes(f))) continue;
-  const t1 = await runScenario(phx, fn, {name});
-  const t2 = await runScenario(phx, fn, {name});
+  let t1, t2;
+  if (browserScenarios[name]) {
+    t1 = runBrowserScenarios("phoenix", [name])[name];
+    t2 = runBrowserScenarios("phoenix", [name])[name];
+  } else {
+    t1 = JSON.parse(JSON.stringify(await runScenario(phx, fn, {name})));
+    t2 = JSON.parse(JSON.stringify(await runScenario(phx, fn, {name})));
+  }
   const d = diffTraces(t1, t2);
   if (d) {
     console.error(`NOT DETERMINISTIC: ${name}\n${d}`);

@@ -6,6 +6,7 @@ import serializer from "./serializer.mjs";
 import misc from "./misc.mjs";
 import presence from "./presence.mjs";
 import longpoll from "./longpoll.mjs";
+import browser from "./browser.mjs";
 
 const files = {socket, channel, push, serializer, misc, presence, longpoll};
 const all = {};
@@ -14,5 +15,12 @@ for (const [file, scenarios] of Object.entries(files)) {
     if (all[name]) throw new Error(`duplicate scenario name ${name} (in ${file})`);
     all[name] = fn;
   }
+}
+// scenarios that need window/document from the start (run in a child process, see common.mjs)
+export const browserScenarios = {};
+for (const [name, fn] of Object.entries(browser)) {
+  if (all[name]) throw new Error(`duplicate scenario name ${name} (in browser)`);
+  all[name] = fn;
+  browserScenarios[name] = fn;
 }
 export default all;
