@@ -79,7 +79,7 @@ if [ -x /usr/bin/chromium ]; then
 elif command -v apt-get >/dev/null 2>&1; then
   log "apt-get install chromium"
   as_root apt-get update -q
-  as_root apt-get install -y -q --no-install-recommends chromium </dev/null
+  as_root apt-get install -y -q chromium </dev/null
 else
   die "/usr/bin/chromium missing and apt-get unavailable"
 fi
