@@ -6,9 +6,10 @@ import serializer from "./serializer.mjs";
 import misc from "./misc.mjs";
 import presence from "./presence.mjs";
 import longpoll from "./longpoll.mjs";
+import extra from "./extra.mjs";
 import browser from "./browser.mjs";
 
-const files = {socket, channel, push, serializer, misc, presence, longpoll};
+const files = {socket, channel, push, serializer, misc, presence, longpoll, extra};
 const all = {};
 for (const [file, scenarios] of Object.entries(files)) {
   for (const [name, fn] of Object.entries(scenarios)) {
