@@ -649,6 +649,14 @@ export async function runScenario(impl, scenario, {name = scenario.name} = {}) {
   Date.now = () => clock.now;
   for (const m of ["log", "warn", "error", "info", "debug"]) console[m] = consoleRec(m);
 
+  // exceptions escaping into microtasks or real tasks (a client that defers callbacks) are
+  // recorded instead of crashing the test run
+  const saved = {};
+  for (const ev of ["unhandledRejection", "uncaughtException"]) {
+    saved[ev] = process.listeners(ev);
+    process.removeAllListeners(ev);
+    process.on(ev, (e) => trace.push(["uncaught", ev, env.errS(e)]));
+  }
   try {
     try {
       await scenario(env);
@@ -666,6 +674,10 @@ export async function runScenario(impl, scenario, {name = scenario.name} = {}) {
     globalThis.clearInterval = REAL.clearInterval;
     Date.now = REAL.DateNow;
     Object.assign(console, REAL.console);
+    for (const ev of Object.keys(saved)) {
+      process.removeAllListeners(ev);
+      for (const l of saved[ev]) process.on(ev, l);
+    }
     if (browser) browser.onAdd = null;
     for (const [key, desc] of stubs.reverse()) {
       if (desc) Object.defineProperty(globalThis, key, desc);
