@@ -135,4 +135,51 @@ export default {
     env.server.open();
     env.server.replyTo("phx_join", "room", "ok", {});
   },
+  "SO02-default-transport-is-global-WebSocket-at-construction"(env) {
+    const enc = (m, cb) => cb("custom");
+    const s1 = new env.Socket(env.ENDPOINT, {encode: enc});
+    env.stubGlobal("WebSocket", env.transport);
+    const s2 = new env.Socket(env.ENDPOINT, {encode: enc});
+    env.snap("transports", {s1LongPoll: s1.transport === env.LongPoll, s2Fake: s2.transport === env.transport, s1CustomEncode: s1.encode === enc, s2CustomEncode: s2.encode === enc});
+    s2.connect();
+    env.server.open();
+    s2.push({topic: "t", event: "e", payload: {}, ref: "1"});
+  },
+
+  "SO17-global-sessionStorage-used-without-option"(env) {
+    env.installFakeXHR();
+    env.stubGlobal("sessionStorage", env.fakeStorage({"phx:fallback:LongPoll": "true"}));
+    const s = env.socket({longPollFallbackMs: 1000});
+    s.connect();
+    env.snap("transport is LongPoll", s.transport === env.LongPoll);
+  },
+
+  "ED-custom-decode-or-encode-throws"(env) {
+    const s = env.socket({
+      decode: (raw, cb) => {
+        if (raw === "bad") throw env.boom("decode");
+        cb(JSON.parse(raw).reduce((o, v, i) => ({...o, [["join_ref", "ref", "topic", "event", "payload"][i]]: v}), {}));
+      },
+      encode: (msg, cb) => {
+        if (msg.event === "bad") throw env.boom("encode");
+        cb(JSON.stringify([msg.join_ref, msg.ref, msg.topic, msg.event, msg.payload]));
+      },
+    });
+    s.onMessage(env.record("onMessage"));
+    const ch = env.joined(s, "room");
+    env.server.message("bad");
+    env.server.message([null, null, "room", "good", {}]);
+    env.call("push bad", () => ch.push("bad", {}));
+    env.snapChannel("ch", ch);
+  },
+
+  "S02-disconnect-twice"(env) {
+    const s = env.socket();
+    s.onClose(env.record("onClose"));
+    s.connect();
+    env.server.open();
+    s.disconnect(env.record("cb1"), 4001, "first");
+    s.disconnect(env.record("cb2"), 4002, "second");
+    env.clock.advance(1000);
+  },
 };
