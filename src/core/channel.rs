@@ -295,7 +295,6 @@ impl<H: Host> Channel<H> {
     /// `isMember(topic, event, payload, joinRef)`: the stale join_ref filter (PROTOCOL §6.3).
     pub fn is_member(
         &self,
-        host: &H,
         socket: &SocketInner<H>,
         topic: &str,
         event: &str,

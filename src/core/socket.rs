@@ -853,7 +853,7 @@ impl<H: Host> SocketInner<H> {
         }
         let channels = self.channels();
         for ch in channels.iter() {
-            if !ch.is_member(&self.host, self, &topic, &event, &payload, &join_ref)? {
+            if !ch.is_member(self, &topic, &event, &payload, &join_ref)? {
                 continue;
             }
             ch.trigger(&self.host, Some(&event), &payload, &ref_, &join_ref)?;

@@ -1,8 +1,16 @@
-//! The JavaScript boundary (wasm32 only).
+//! The JavaScript boundary (wasm32 only): exported classes, the `Host` over JS values, timers
+//! and transports. Kept thin: behaviour lives in [`crate::core`].
+mod channel;
+mod globals;
+mod host;
+mod lifecycle;
+mod push;
+mod serializer;
+mod socket;
+
 use wasm_bindgen::prelude::*;
 
-/// Placeholder export so the build pipeline has something to bind.
-#[wasm_bindgen(js_name = version)]
-pub fn version() -> String {
-    env!("CARGO_PKG_VERSION").into()
+/// The `LongPoll` class once the transport exists; `undefined` until then.
+pub(crate) fn long_poll_class() -> JsValue {
+    JsValue::UNDEFINED
 }

@@ -1,0 +1,65 @@
+//! Private bindings to JavaScript globals, looked up at call time (so fake timers installed
+//! after our import still catch our timers), and the global object of `constants.js`.
+use js_sys::{Function, Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    pub fn set_timeout(handler: &Function, timeout: f64, key: u32) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    pub fn clear_timeout(id: &JsValue);
+    #[wasm_bindgen(js_namespace = Date, js_name = now)]
+    pub fn date_now() -> f64;
+    #[wasm_bindgen(catch, js_name = btoa)]
+    pub fn btoa(s: &str) -> Result<String, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
+    pub fn object_keys(v: &JsValue) -> Result<js_sys::Array, JsValue>;
+    #[wasm_bindgen(catch, js_name = encodeURIComponent)]
+    pub fn encode_uri_component(v: &JsValue) -> Result<String, JsValue>;
+    #[wasm_bindgen(js_name = String)]
+    pub fn js_string(v: &JsValue) -> String;
+    #[wasm_bindgen(js_namespace = console, js_name = log)]
+    pub fn console_log2(a: &JsValue, b: &JsValue);
+}
+
+/// `global` of `constants.js`: `self`, else `window`, else `globalThis`.
+pub fn global() -> JsValue {
+    let g: JsValue = js_sys::global().into();
+    for name in ["self", "window"] {
+        if let Ok(v) = Reflect::get(&g, &JsValue::from_str(name)) {
+            if !v.is_undefined() && !v.is_null() {
+                return v;
+            }
+        }
+    }
+    g
+}
+
+/// `phxWindow`: `window` or `None`.
+pub fn window() -> Option<JsValue> {
+    let g: JsValue = js_sys::global().into();
+    Reflect::get(&g, &JsValue::from_str("window"))
+        .ok()
+        .filter(|w| !w.is_undefined() && !w.is_null())
+}
+
+/// `obj[key]`, `undefined` on any failure (a throwing getter, a primitive).
+pub fn get(obj: &JsValue, key: &str) -> JsValue {
+    if obj.is_undefined() || obj.is_null() {
+        return JsValue::UNDEFINED;
+    }
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `obj[key] = value`, ignoring failures (frozen objects, primitives).
+pub fn set(obj: &JsValue, key: &str, value: &JsValue) {
+    if obj.is_object() || obj.is_function() {
+        let _ = Reflect::set(obj, &JsValue::from_str(key), value);
+    }
+}
+
+/// A new plain object.
+pub fn object() -> JsValue {
+    Object::new().into()
+}

@@ -1,0 +1,556 @@
+//! [`JsHost`]: the core's [`Host`] over JavaScript values, timers and transports.
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+
+use js_sys::{Array, Function, Object, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::globals::{self, get, set};
+use super::serializer::{decode_raw, encode_parts, DecodeFailure};
+use crate::core::channel::Channel;
+use crate::core::host::{DecodeCont, Host, Incoming, LogData, Outgoing, SendCont, Task};
+use crate::core::socket::{Connection, SocketInner};
+use crate::core::RefVal;
+
+pub type JsSocketInner = SocketInner<JsHost>;
+
+type Handler = Closure<dyn Fn(JsValue, JsValue) -> Result<(), JsValue>>;
+
+/// The JS functions a socket hands out: one per transport event kind and one for timers, each
+/// told by an argument which connection or timer it is for. Created once per socket, so
+/// connections and timers allocate no closures of their own.
+struct Handlers {
+    timer: Closure<dyn Fn(JsValue) -> Result<(), JsValue>>,
+    open: Handler,
+    error: Handler,
+    message: Handler,
+    close: Handler,
+}
+
+#[derive(Default)]
+struct HostState {
+    timers: HashMap<u32, (Task<JsHost>, JsValue)>,
+    next_timer: u32,
+    connections: HashMap<u32, Weak<Connection<JsHost>>>,
+    next_connection: u32,
+    /// `socket.channels`: the live JS array, and the wrapper object of each channel.
+    channels_js: Option<Array>,
+    channel_objs: Vec<(*const Channel<JsHost>, JsValue)>,
+}
+
+/// The wasm shell's [`Host`].
+pub struct JsHost {
+    me: RefCell<Weak<JsSocketInner>>,
+    handlers: RefCell<Option<Rc<Handlers>>>,
+    state: RefCell<HostState>,
+    /// `socket.encode` / `socket.decode` when the user supplied them.
+    pub encode: RefCell<Option<Function>>,
+    pub decode: RefCell<Option<Function>>,
+    /// The `LongPoll` class, for `transportName`.
+    pub long_poll: RefCell<JsValue>,
+    noop: JsValue,
+    /// `longPollFallbackMs` and `sessionStore`, kept for the LongPoll fallback.
+    pub long_poll_fallback_ms: RefCell<JsValue>,
+    pub session_store: RefCell<JsValue>,
+}
+
+impl JsHost {
+    pub fn new() -> Self {
+        JsHost {
+            me: RefCell::new(Weak::new()),
+            handlers: RefCell::new(None),
+            state: RefCell::new(HostState::default()),
+            encode: RefCell::new(None),
+            decode: RefCell::new(None),
+            long_poll: RefCell::new(JsValue::UNDEFINED),
+            noop: Function::new_no_args("").into(),
+            long_poll_fallback_ms: RefCell::new(JsValue::UNDEFINED),
+            session_store: RefCell::new(JsValue::UNDEFINED),
+        }
+    }
+
+    /// Wires the host to its socket; called once right after the socket is built.
+    pub fn bind(socket: &Rc<JsSocketInner>) {
+        *socket.host.me.borrow_mut() = Rc::downgrade(socket);
+        let weak = Rc::downgrade(socket);
+        let timer = {
+            let weak = weak.clone();
+            Closure::<dyn Fn(JsValue) -> Result<(), JsValue>>::new(move |key: JsValue| {
+                let Some(s) = weak.upgrade() else { return Ok(()) };
+                let key = key.as_f64().unwrap_or(-1.0) as u32;
+                let task = s.host.state.borrow_mut().timers.remove(&key).map(|(t, _)| t);
+                match task {
+                    Some(task) => s.handle_timer(task),
+                    None => Ok(()),
+                }
+            })
+        };
+        let make = |kind: u8| {
+            let weak = weak.clone();
+            Closure::<dyn Fn(JsValue, JsValue) -> Result<(), JsValue>>::new(move |key: JsValue, ev: JsValue| {
+                let Some(s) = weak.upgrade() else { return Ok(()) };
+                let key = key.as_f64().unwrap_or(-1.0) as u32;
+                let conn = s.host.state.borrow().connections.get(&key).and_then(Weak::upgrade);
+                let Some(conn) = conn else { return Ok(()) };
+                match kind {
+                    0 => s.handle_open(&conn),
+                    1 => s.handle_error(&conn, &ev),
+                    2 => s.handle_message(&conn, &get(&ev, "data")),
+                    _ => s.handle_close(&conn, &ev),
+                }
+            })
+        };
+        let handlers = Handlers { timer, open: make(0), error: make(1), message: make(2), close: make(3) };
+        *socket.host.handlers.borrow_mut() = Some(Rc::new(handlers));
+    }
+
+    fn me(&self) -> Option<Rc<JsSocketInner>> {
+        self.me.borrow().upgrade()
+    }
+
+    fn handlers(&self) -> Option<Rc<Handlers>> {
+        self.handlers.borrow().clone()
+    }
+
+    /// `socket.channels`, the same array until a channel is removed.
+    pub fn channels_array(&self) -> Array {
+        let mut st = self.state.borrow_mut();
+        st.channels_js.get_or_insert_with(Array::new).clone()
+    }
+
+    /// Records the wrapper of a channel made by `socket.channel()` and appends it.
+    pub fn channel_added(&self, ch: &Rc<Channel<JsHost>>, obj: JsValue) {
+        let arr = self.channels_array();
+        arr.push(&obj);
+        self.state.borrow_mut().channel_objs.push((Rc::as_ptr(ch), obj));
+    }
+
+    /// The wrapper object of a channel in `socket.channels`, if any.
+    pub fn channel_object(&self, ch: &Channel<JsHost>) -> JsValue {
+        let p: *const Channel<JsHost> = ch;
+        self.state
+            .borrow()
+            .channel_objs
+            .iter()
+            .find(|(q, _)| *q == p)
+            .map_or(JsValue::UNDEFINED, |(_, o)| o.clone())
+    }
+
+    /// Logs a dropped frame through the logger (never throws: bad input must not break the
+    /// socket).
+    fn log_dropped(&self, reason: &str, data: &JsValue) {
+        let Some(s) = self.me() else { return };
+        let logger = s.st.borrow().logger.clone();
+        if let Some(l) = logger {
+            let _ = l.call3(
+                &JsValue::UNDEFINED,
+                &JsValue::from_str("transport"),
+                &JsValue::from_str(&format!("dropping frame: {reason}")),
+                data,
+            );
+        }
+    }
+
+    fn incoming(&self, msg: &JsValue) -> Option<Incoming<JsValue>> {
+        if !msg.is_object() {
+            return None;
+        }
+        let to_str = |v: JsValue| v.as_string().unwrap_or_else(|| globals::js_string(&v));
+        Some(Incoming {
+            join_ref: ref_val(&get(msg, "join_ref")),
+            ref_: ref_val(&get(msg, "ref")),
+            topic: to_str(get(msg, "topic")),
+            event: to_str(get(msg, "event")),
+            payload: get(msg, "payload"),
+            raw: msg.clone(),
+        })
+    }
+}
+
+impl Default for JsHost {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A ref as a JS value.
+pub fn ref_js(r: &RefVal) -> JsValue {
+    match r {
+        RefVal::Undefined => JsValue::UNDEFINED,
+        RefVal::Null => JsValue::NULL,
+        RefVal::Str(s) => JsValue::from_str(s),
+    }
+}
+
+/// A JS value as a ref. Numbers and other values become their string form.
+pub fn ref_val(v: &JsValue) -> RefVal {
+    if v.is_undefined() {
+        RefVal::Undefined
+    } else if v.is_null() {
+        RefVal::Null
+    } else if let Some(s) = v.as_string() {
+        RefVal::Str(s)
+    } else {
+        RefVal::Str(globals::js_string(v))
+    }
+}
+
+fn outgoing_object(msg: &Outgoing<JsValue>) -> JsValue {
+    let o: JsValue = Object::new().into();
+    set(&o, "topic", &JsValue::from_str(&msg.topic));
+    set(&o, "event", &JsValue::from_str(&msg.event));
+    set(&o, "payload", &msg.payload);
+    set(&o, "ref", &ref_js(&msg.ref_));
+    if !matches!(msg.join_ref, RefVal::Undefined) {
+        set(&o, "join_ref", &ref_js(&msg.join_ref));
+    }
+    o
+}
+
+/// `Ajax.serialize(obj, parentKey)`.
+fn serialize(obj: &JsValue, parent: Option<&str>) -> Result<String, JsValue> {
+    let mut parts: Vec<String> = Vec::new();
+    if obj.is_undefined() || obj.is_null() {
+        return Ok(String::new());
+    }
+    let keys = globals::object_keys(obj)?;
+    for key in keys.iter() {
+        let key = key.as_string().unwrap_or_default();
+        let param_key = match parent {
+            Some(p) => format!("{p}[{key}]"),
+            None => key.clone(),
+        };
+        let val = Reflect::get(obj, &JsValue::from_str(&key))?;
+        if val.is_object() || val.is_null() {
+            parts.push(serialize(&val, Some(&param_key))?);
+        } else {
+            let k = globals::encode_uri_component(&JsValue::from_str(&param_key))?;
+            let v = globals::encode_uri_component(&val)?;
+            parts.push(format!("{k}={v}"));
+        }
+    }
+    Ok(parts.join("&"))
+}
+
+impl Host for JsHost {
+    type Payload = JsValue;
+    type Callback = Function;
+    type Transport = JsValue;
+    type TransportClass = JsValue;
+    type Frame = JsValue;
+    type Error = JsValue;
+    type TimerId = u32;
+
+    fn now(&self) -> f64 {
+        globals::date_now()
+    }
+
+    fn set_timeout(&self, task: Task<Self>, delay: f64) -> u32 {
+        let key = {
+            let mut st = self.state.borrow_mut();
+            st.next_timer = st.next_timer.wrapping_add(1);
+            st.next_timer
+        };
+        let Some(h) = self.handlers() else { return key };
+        let id = globals::set_timeout(h.timer.as_ref().unchecked_ref(), delay, key);
+        self.state.borrow_mut().timers.insert(key, (task, id));
+        key
+    }
+
+    fn clear_timeout(&self, id: &u32) {
+        let entry = self.state.borrow_mut().timers.remove(id);
+        if let Some((_, js_id)) = entry {
+            globals::clear_timeout(&js_id);
+        }
+    }
+
+    fn call_void(&self, cb: &Function) -> Result<(), JsValue> {
+        cb.call0(&JsValue::UNDEFINED).map(drop)
+    }
+
+    fn call_with(&self, cb: &Function, arg: &JsValue) -> Result<(), JsValue> {
+        cb.call1(&JsValue::UNDEFINED, arg).map(drop)
+    }
+
+    fn call_number(&self, cb: &Function, n: f64) -> Result<(), JsValue> {
+        cb.call1(&JsValue::UNDEFINED, &JsValue::from_f64(n)).map(drop)
+    }
+
+    fn call_binding(&self, cb: &Function, payload: &JsValue, ref_: &RefVal, join_ref: &RefVal) -> Result<(), JsValue> {
+        cb.call3(&JsValue::UNDEFINED, payload, &ref_js(ref_), &ref_js(join_ref)).map(drop)
+    }
+
+    fn call_on_error(&self, cb: &Function, error: &JsValue, transport: &JsValue, established: u32) -> Result<(), JsValue> {
+        cb.call3(&JsValue::UNDEFINED, error, transport, &JsValue::from_f64(f64::from(established))).map(drop)
+    }
+
+    fn call_backoff(&self, cb: &Function, tries: u32) -> Result<f64, JsValue> {
+        let v = cb.call1(&JsValue::UNDEFINED, &JsValue::from_f64(f64::from(tries)))?;
+        Ok(v.as_f64().unwrap_or(f64::NAN))
+    }
+
+    fn call_hook(&self, cb: &Function, event: Option<&str>, payload: &JsValue, ref_: &RefVal, join_ref: &RefVal) -> Result<JsValue, JsValue> {
+        let args = Array::of4(
+            &event.map_or(JsValue::NULL, JsValue::from_str),
+            payload,
+            &ref_js(ref_),
+            &ref_js(join_ref),
+        );
+        cb.apply(&JsValue::UNDEFINED, &args)
+    }
+
+    fn call_logger(&self, logger: &Function, kind: &str, msg: Option<&str>, data: LogData<'_, JsValue>) -> Result<(), JsValue> {
+        let data = match data {
+            LogData::None => JsValue::UNDEFINED,
+            LogData::Value(v) => v.clone(),
+            LogData::Number(n) => JsValue::from_f64(n),
+            LogData::Outdated { topic, event, payload, join_ref } => {
+                let o: JsValue = Object::new().into();
+                set(&o, "topic", &JsValue::from_str(topic));
+                set(&o, "event", &JsValue::from_str(event));
+                set(&o, "payload", payload);
+                set(&o, "joinRef", &ref_js(join_ref));
+                o
+            }
+        };
+        let msg = msg.map_or(JsValue::UNDEFINED, JsValue::from_str);
+        logger.call3(&JsValue::UNDEFINED, &JsValue::from_str(kind), &msg, &data).map(drop)
+    }
+
+    fn call_value(&self, cb: &Function) -> Result<JsValue, JsValue> {
+        cb.call0(&JsValue::UNDEFINED)
+    }
+
+    fn truthy(&self, p: &JsValue) -> bool {
+        p.is_truthy()
+    }
+
+    fn empty_object(&self) -> JsValue {
+        Object::new().into()
+    }
+
+    fn string_payload(&self, s: &str) -> JsValue {
+        JsValue::from_str(s)
+    }
+
+    fn reply_payload(&self, status: &str, response: JsValue) -> JsValue {
+        let o: JsValue = Object::new().into();
+        set(&o, "status", &JsValue::from_str(status));
+        set(&o, "response", &response);
+        o
+    }
+
+    fn reply_parts(&self, p: &JsValue) -> Result<(Option<String>, JsValue), JsValue> {
+        if p.is_undefined() || p.is_null() {
+            return Err(js_sys::TypeError::new("Cannot destructure the reply payload").into());
+        }
+        Ok((get(p, "status").as_string(), get(p, "response")))
+    }
+
+    fn log_status(&self, p: &JsValue) -> Result<String, JsValue> {
+        // phoenix.js throws here for a null payload; a bad frame must not break the socket.
+        let s = get(p, "status");
+        Ok(if s.is_truthy() { globals::js_string(&s) } else { String::new() })
+    }
+
+    fn transport_error_payload(&self, reason: &str) -> JsValue {
+        let o: JsValue = Object::new().into();
+        set(&o, "source", &JsValue::from_str("transport"));
+        set(&o, "reason", &JsValue::from_str(reason));
+        o
+    }
+
+    fn to_js_string(&self, p: &JsValue) -> String {
+        p.as_string().unwrap_or_else(|| globals::js_string(p))
+    }
+
+    fn make_error(&self, msg: &str) -> JsValue {
+        js_sys::Error::new(msg).into()
+    }
+
+    fn append_params(&self, url: &str, params: &JsValue) -> Result<String, JsValue> {
+        if globals::object_keys(params)?.length() == 0 {
+            return Ok(url.to_owned());
+        }
+        let prefix = if url.contains('?') { '&' } else { '?' };
+        Ok(format!("{url}{prefix}{}", serialize(params, None)?))
+    }
+
+    fn location(&self) -> Result<(String, String), JsValue> {
+        let loc = get(&js_sys::global().into(), "location");
+        if loc.is_undefined() {
+            return Err(js_sys::ReferenceError::new("location is not defined").into());
+        }
+        let s = |v: JsValue| v.as_string().unwrap_or_default();
+        Ok((s(get(&loc, "protocol")), s(get(&loc, "host"))))
+    }
+
+    fn btoa(&self, s: &str) -> Result<String, JsValue> {
+        globals::btoa(s)
+    }
+
+    fn open_transport(&self, class: &JsValue, url: &str, protocols: Option<&str>, binary_type: &JsValue, timeout: f64) -> Result<JsValue, JsValue> {
+        let protocols = match protocols {
+            Some(p) => Array::of2(&JsValue::from_str("phoenix"), &JsValue::from_str(p)).into(),
+            None => JsValue::UNDEFINED,
+        };
+        let class: &Function = class.unchecked_ref();
+        let t: JsValue = Reflect::construct(class, &Array::of2(&JsValue::from_str(url), &protocols))?.into();
+        set(&t, "binaryType", binary_type);
+        set(&t, "timeout", &JsValue::from_f64(timeout));
+        Ok(t)
+    }
+
+    fn attach(&self, connection: &Rc<Connection<Self>>) {
+        let key = {
+            let mut st = self.state.borrow_mut();
+            st.connections.retain(|_, c| c.strong_count() > 0);
+            st.next_connection = st.next_connection.wrapping_add(1);
+            let key = st.next_connection;
+            st.connections.insert(key, Rc::downgrade(connection));
+            key
+        };
+        let Some(h) = self.handlers() else { return };
+        let k = JsValue::from_f64(f64::from(key));
+        let bind = |f: &Handler| -> JsValue {
+            let f: &Function = f.as_ref().unchecked_ref();
+            f.bind1(&JsValue::UNDEFINED, &k).into()
+        };
+        let t = &connection.transport;
+        set(t, "onopen", &bind(&h.open));
+        set(t, "onerror", &bind(&h.error));
+        set(t, "onmessage", &bind(&h.message));
+        set(t, "onclose", &bind(&h.close));
+    }
+
+    fn ready_state(&self, t: &JsValue) -> u16 {
+        get(t, "readyState").as_f64().filter(|n| (0.0..=3.0).contains(n)).map_or(u16::MAX, |n| n as u16)
+    }
+
+    fn has_buffered_amount(&self, t: &JsValue) -> bool {
+        get(t, "bufferedAmount").is_truthy()
+    }
+
+    fn skip_heartbeat(&self, t: &JsValue) -> bool {
+        get(t, "skipHeartbeat").is_truthy()
+    }
+
+    fn close_transport(&self, t: &JsValue, code: Option<f64>, reason: &str) -> Result<(), JsValue> {
+        set(t, "onerror", &self.noop);
+        let close = get(t, "close");
+        let close: &Function = close.unchecked_ref();
+        match code {
+            Some(c) => close.call2(t, &JsValue::from_f64(c), &JsValue::from_str(reason)).map(drop),
+            None => close.call0(t).map(drop),
+        }
+    }
+
+    fn send_frame(&self, t: &JsValue, frame: &JsValue) -> Result<(), JsValue> {
+        let send = get(t, "send");
+        let send: &Function = send.unchecked_ref();
+        send.call1(t, frame).map(drop)
+    }
+
+    fn transport_name(&self, class: &JsValue) -> String {
+        if *class == *self.long_poll.borrow() && !class.is_undefined() {
+            return "LongPoll".to_owned();
+        }
+        let n = get(class, "name");
+        n.as_string().unwrap_or_else(|| globals::js_string(&n))
+    }
+
+    fn encode(&self, msg: Outgoing<JsValue>, k: SendCont<Self>) -> Result<(), JsValue> {
+        let custom = self.encode.borrow().clone();
+        match custom {
+            None => {
+                if msg.payload.is_undefined() || msg.payload.is_null() {
+                    return Err(js_sys::TypeError::new("Cannot read properties of null (reading 'constructor')").into());
+                }
+                let frame = encode_parts(
+                    &ref_js(&msg.join_ref),
+                    &ref_js(&msg.ref_),
+                    &JsValue::from_str(&msg.topic),
+                    &JsValue::from_str(&msg.event),
+                    &msg.payload,
+                )?;
+                match self.me() {
+                    Some(s) => s.finish_send(k, frame),
+                    None => Ok(()),
+                }
+            }
+            Some(f) => {
+                let weak = self.me.borrow().clone();
+                let k = RefCell::new(Some(k));
+                // Custom encoders may call back later, so the rest of `send` is a closure.
+                let cb = Closure::once_into_js(move |frame: JsValue| -> Result<(), JsValue> {
+                    let (Some(s), Some(k)) = (weak.upgrade(), k.borrow_mut().take()) else { return Ok(()) };
+                    s.finish_send(k, frame)
+                });
+                f.call2(&JsValue::UNDEFINED, &outgoing_object(&msg), &cb).map(drop)
+            }
+        }
+    }
+
+    fn decode(&self, raw: &JsValue, k: DecodeCont<Self>) -> Result<(), JsValue> {
+        let custom = self.decode.borrow().clone();
+        match custom {
+            None => {
+                let msg = match decode_raw(raw) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        let data = match &e {
+                            DecodeFailure::Json(err) => err.clone(),
+                            _ => raw.clone(),
+                        };
+                        self.log_dropped(e.as_str(), &data);
+                        return Ok(());
+                    }
+                };
+                let Some(inc) = self.incoming(&msg) else { return Ok(()) };
+                match self.me() {
+                    Some(s) => s.finish_receive(k, inc),
+                    None => Ok(()),
+                }
+            }
+            Some(f) => {
+                let weak = self.me.borrow().clone();
+                let k = RefCell::new(Some(k));
+                let cb = Closure::once_into_js(move |msg: JsValue| -> Result<(), JsValue> {
+                    let (Some(s), Some(k)) = (weak.upgrade(), k.borrow_mut().take()) else { return Ok(()) };
+                    let Some(inc) = s.host.incoming(&msg) else {
+                        s.host.log_dropped("decoder produced no message", &msg);
+                        return Ok(());
+                    };
+                    s.finish_receive(k, inc)
+                });
+                f.call2(&JsValue::UNDEFINED, raw, &cb).map(drop)
+            }
+        }
+    }
+
+    fn page_hidden(&self) -> bool {
+        let Some(w) = globals::window() else { return false };
+        let doc = get(&w, "document");
+        if !doc.is_truthy() {
+            return false;
+        }
+        get(&doc, "visibilityState").as_string().as_deref() == Some("hidden")
+    }
+
+    fn channel_removed(&self, ch: &Rc<Channel<Self>>) {
+        let p = Rc::as_ptr(ch);
+        let mut st = self.state.borrow_mut();
+        let before = st.channel_objs.len();
+        st.channel_objs.retain(|(q, _)| *q != p);
+        if st.channel_objs.len() != before || st.channels_js.is_some() {
+            let arr = Array::new();
+            for (_, o) in &st.channel_objs {
+                arr.push(o);
+            }
+            st.channels_js = Some(arr);
+        }
+    }
+}
+
