@@ -76,7 +76,7 @@ export function collectErrors(page) {
   const errors = [];
   page.on("pageerror", (err) => errors.push(`pageerror: ${err.message}`));
   page.on("console", (msg) => {
-    if (msg.type() === "error") errors.push(`console.error: ${msg.text()}`);
+    if (msg.type() === "error") errors.push(`console.error: ${msg.text()} (${msg.location()?.url || "?"})`);
   });
   page.on("worker", (worker) => {
     worker.on("console", (msg) => {
