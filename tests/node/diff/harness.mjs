@@ -589,6 +589,21 @@ export async function runScenario(impl, scenario, {name = scenario.name} = {}) {
         trace.push(["throw", `${req.label}.onreadystatechange`, env.errS(e)]);
       }
     };
+    // a browser XHR timeout: readystatechange (readyState 4, empty body) first, then timeout
+    ctl.timeout = (req) => {
+      if (typeof req === "string" || req === undefined) req = ctl.last(req);
+      req._inFlight = false;
+      req.readyState = 4;
+      req.responseText = "";
+      trace.push(["xhr-server", req.label, "timeout"]);
+      for (const h of ["onreadystatechange", "ontimeout"]) {
+        try {
+          if (typeof req[h] === "function") req[h]();
+        } catch (e) {
+          trace.push(["throw", `${req.label}.${h}`, env.errS(e)]);
+        }
+      }
+    };
     env.stubGlobal("XMLHttpRequest", XMLHttpRequest);
     return ctl;
   };

@@ -78,6 +78,7 @@ export default {
     env.snap("stateChangeCallbacks", Object.keys(s.stateChangeCallbacks).map((k) => [k, s.stateChangeCallbacks[k].map(([r]) => r)]));
     env.server.error();
     env.snap("transport is LongPoll", s.transport === env.LongPoll);
+    env.snap("fallback fields", {fallbackRef: s.fallbackRef, fallbackErrorRef: s.fallbackErrorRef, fallbackTimer: s.fallbackTimer, primaryPassedHealthCheck: s.primaryPassedHealthCheck});
     env.clock.advance(0);
     xhr.respond("GET", {status: 410, token: "T"});
     env.snap("store", storage.store);
@@ -136,5 +137,30 @@ export default {
     s.connect();
     env.clock.advance(0);
     xhr.respond("GET", {status: 410, token: "T"});
+  },
+
+  "LP-batch-over-100-lines-and-timeout"(env) {
+    const xhr = env.installFakeXHR();
+    const s = new env.Socket(WS, {transport: env.LongPoll});
+    s.onError(env.record("onError"));
+    s.onClose(env.record("onClose"));
+    s.connect();
+    env.clock.advance(0);
+    xhr.respond("GET", {status: 410, token: "T"});
+    for (let i = 0; i < 101; i++) s.push({topic: "t", event: `e${i}`, payload: {}, ref: String(i)});
+    env.clock.advance(0);
+    env.snap("first POST lines", xhr.last("POST").body.split("\n").length);
+    xhr.respond("POST", {status: 200});
+    env.snap("second POST lines", xhr.last("POST").body.split("\n").length);
+    xhr.respond("POST", {status: 200});
+    env.mark("POST answered with an error status");
+    s.push({topic: "t", event: "x", payload: {}, ref: "x"});
+    env.clock.advance(0);
+    xhr.respond("POST", {status: 410});
+    env.clock.runAll(2);
+    xhr.respond("GET", {status: 410, token: "T2"});
+    env.mark("GET times out (XHR: readystatechange first)");
+    xhr.timeout("GET");
+    env.clock.runAll(2);
   },
 };
