@@ -722,6 +722,13 @@ export function diffTraces(expected, actual, {context = 6} = {}) {
   for (let j = Math.max(0, i - context); j < i; j++) lines.push(`    ${j}: ${E[j]}`);
   lines.push(`  - expected ${i}: ${E[i] === undefined ? "<end of trace>" : E[i]}`);
   lines.push(`  + actual   ${i}: ${A[i] === undefined ? "<end of trace>" : A[i]}`);
+  if (E[i] !== undefined && A[i] !== undefined) {
+    let k = 0;
+    while (k < E[i].length && E[i][k] === A[i][k]) k++;
+    const from = Math.max(0, k - 50);
+    lines.push(`  (at character ${k}: expected ...${E[i].slice(from, k + 40)}`);
+    lines.push(`                      actual ...${A[i].slice(from, k + 40)})`);
+  }
   lines.push("  expected continues:");
   for (let j = i + 1; j < Math.min(E.length, i + 1 + context); j++) lines.push(`    ${j}: ${E[j]}`);
   lines.push("  actual continues:");
