@@ -1,4 +1,4 @@
 //! Scenario tests of the core with a virtual clock and a scripted transport.
 mod harness;
 
-mod smoke;
+mod socket;
