@@ -182,4 +182,38 @@ export default {
     s.disconnect(env.record("cb2"), 4002, "second");
     env.clock.advance(1000);
   },
+  "ID-outgoing-objects-keep-identity"(env) {
+    const encode = env.record("encode", (msg, cb) => env.Serializer.encode(msg, cb));
+    const s = env.socket({encode});
+    const params = env.track("params", {token: "t"});
+    const ch = s.channel("room", params);
+    ch.join();
+    s.connect();
+    env.server.open();
+    env.server.replyTo("phx_join", "room", "ok", {});
+    const payload = env.track("payload", {a: 1});
+    const p = ch.push("ev", payload);
+    env.snap("push.payload() is the object", p.payload() === payload);
+    const ab = env.track("ab", env.bytes(1, 2));
+    ch.push("bin", ab);
+    s.push(env.track("rawMsg", {topic: "t", event: "e", payload: payload, ref: "r"}));
+  },
+
+  "ID-incoming-objects-keep-identity"(env) {
+    const s = env.socket();
+    s.onMessage(env.record("onMessage"));
+    const ch = env.joined(s, "room");
+    ch.onMessage = env.record("hook", (e, p) => p);
+    ch.on("ev", env.record("ev"));
+    const p = ch.push("q", {});
+    p.receive("ok", env.record("ok", (resp) => env.snap("receivedResp.response is resp", p.receivedResp.response === resp)));
+    env.server.replyTo("q", "room", "ok", {deep: {x: [1, {y: 2}]}});
+    env.server.message([null, null, "room", "ev", {list: [{a: 1}, {a: 1}]}]);
+    env.mark("a binding that mutates the payload: later bindings and onMessage see it");
+    ch.on("mut", (payload) => {
+      payload.mutated = true;
+    });
+    ch.on("mut", env.record("mut after mutation"));
+    env.server.message([null, null, "room", "mut", {n: 1}]);
+  },
 };
