@@ -1,4 +1,5 @@
 //! Scenario tests of the core with a virtual clock and a scripted transport.
 mod harness;
 
+mod channel;
 mod socket;
