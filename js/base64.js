@@ -1,6 +1,8 @@
 // Standard base64 -> bytes, without atob or Buffer (works in browsers, Node, workers and vm
 // contexts alike). Used once at load to turn the embedded wasm back into bytes.
 export function decodeBase64(b64) {
+  // Native where available (Chromium 140+, Firefox 133+, Safari 18.2+): ~10x faster.
+  if (typeof Uint8Array.fromBase64 === "function") return Uint8Array.fromBase64(b64);
   const table = new Uint8Array(128);
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   for (let i = 0; i < 64; i++) table[alphabet.charCodeAt(i)] = i;
@@ -32,6 +34,7 @@ export function decodeBase64(b64) {
 // Hex (base16) -> bytes: the alternative embedding (`node scripts/build.mjs --embed=hex`), larger
 // raw but ~20% smaller gzipped than base64 because gzip keeps matching byte-aligned repeats.
 export function decodeHex(hex) {
+  if (typeof Uint8Array.fromHex === "function") return Uint8Array.fromHex(hex);
   const out = new Uint8Array(hex.length >> 1);
   // "0".."9" -> 0..9, "a".."f" / "A".."F" -> 10..15
   const v = (c) => (c & 15) + (c >> 6) * 9;

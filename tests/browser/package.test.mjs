@@ -43,6 +43,21 @@ const pages = {
     ]);
     window.__result = { moduleWorker, classicWorker };
   </script>`,
+  "/timing.html": `<!doctype html><script type="module">
+    const url = new URLSearchParams(location.search).get("m") + "?timing";
+    const t0 = performance.now();
+    const P = await import(url);
+    const total = performance.now() - t0;
+    const res = performance.getEntriesByType("resource").find((e) => e.name.endsWith(url));
+    const fetchMs = res ? res.responseEnd - res.startTime : 0;
+    // The same decode + compile + instantiate, synchronously, on bytes already in memory.
+    const t1 = performance.now();
+    const bytes = new Uint8Array(await (await fetch("/wasm-bytes")).arrayBuffer());
+    const t2 = performance.now();
+    const mod = new WebAssembly.Module(bytes);
+    const t3 = performance.now();
+    window.__result = { ms: total, fetchMs, compileMs: t3 - t2, keys: Object.keys(P), mod: !!mod };
+  </script>`,
   "/module-worker.mjs": `import * as P from "/dist/phoenix-wasm.mjs"; ${PROBE} postMessage(probe(P));`,
   "/classic-worker.js": `importScripts("/dist/phoenix-wasm.min.js"); ${PROBE} postMessage(probe(Phoenix));`,
 };
@@ -53,7 +68,12 @@ before(async () => {
   for (const f of ["phoenix-wasm.mjs", "phoenix-wasm.min.js"]) {
     assert.ok(fs.existsSync(path.join(ROOT, "dist", f)), `dist/${f} missing: run npm run build`);
   }
-  server = await serveStatic({ "/dist": path.join(ROOT, "dist") }, pages);
+  const wasm = path.join(ROOT, "target", "phoenix-wasm-build", "wasm", "phoenix_wasm_bg.wasm");
+  pages["/wasm-bytes"] = fs.existsSync(wasm) ? fs.readFileSync(wasm) : Buffer.alloc(0);
+  server = await serveStatic({
+    "/dist": path.join(ROOT, "dist"),
+    "/phoenix": path.join(ROOT, "node_modules", "phoenix", "priv", "static"),
+  }, pages);
   browser = await launchChromium();
 });
 after(async () => {
@@ -97,6 +117,19 @@ test("module and classic Web Workers", browserTestOptions(), async () => {
   const r = await load("/workers.html");
   checkProbe(r.moduleWorker);
   checkProbe(r.classicWorker);
+});
+
+test("cost of loading the ESM bundle in Chromium (reported, not asserted)", browserTestOptions(), async (t) => {
+  const measure = async (m) => {
+    const runs = [];
+    for (let i = 0; i < 5; i++) runs.push(await load(`/timing.html?m=${m}`));
+    return (k) => runs.map((r) => r[k]).sort((a, b) => a - b)[2].toFixed(1);
+  };
+  const ours = await measure("/dist/phoenix-wasm.mjs");
+  const theirs = await measure("/phoenix/phoenix.mjs");
+  t.diagnostic(`Chromium, medians of 5 fresh pages: import() of dist/phoenix-wasm.mjs ${ours("ms")} ms ` +
+    `(fetch ${ours("fetchMs")} ms; new WebAssembly.Module alone ${ours("compileMs")} ms); ` +
+    `import() of phoenix@1.8.16 phoenix.mjs ${theirs("ms")} ms (fetch ${theirs("fetchMs")} ms)`);
 });
 
 test("no .wasm file is requested (the bytes are embedded)", browserTestOptions(), () => {
