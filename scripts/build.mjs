@@ -143,7 +143,8 @@ if (!glueExports.includes("initSync")) {
   console.error(`[build] the glue has no initSync (exports: ${glueExports.join(", ")})`);
   process.exit(1);
 }
-const internal = new Set(["default", "initSync", "serializer"]);
+// Push is a class of the wasm but, as in phoenix.js, not an export of the package (X06).
+const internal = new Set(["default", "initSync", "serializer", "Push"]);
 const passThrough = glueExports.filter((n) => !internal.has(n) && !PHOENIX_NAMES.includes(n) && n !== "Serializer");
 const missing = PHOENIX_NAMES.filter((n) => !glueExports.includes(n));
 const hasSerializer = glueExports.includes("serializer");

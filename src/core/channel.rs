@@ -116,6 +116,8 @@ pub struct Channel<H: Host> {
     pub socket: Weak<SocketInner<H>>,
     pub join_push: Rc<Push<H>>,
     pub st: RefCell<ChannelFields<H>>,
+    /// Opaque to the core: the shell's weak handle to the channel's JS object.
+    pub host_data: RefCell<Option<H::Payload>>,
 }
 
 impl<H: Host> Channel<H> {
@@ -143,6 +145,7 @@ impl<H: Host> Channel<H> {
                 rejoin_timer: Backoff::default(),
                 on_message: None,
             }),
+            host_data: RefCell::new(None),
         });
         let host = &socket.host;
         let r1 = socket.on_error(SockCb::ChannelError(channel.clone()));

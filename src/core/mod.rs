@@ -27,18 +27,25 @@ pub mod timer;
 use std::borrow::Cow;
 
 /// A `ref` or `join_ref` as JavaScript sees it: a string, `null` or `undefined`.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub enum RefVal {
     #[default]
     Undefined,
     Null,
     Str(String),
+    /// A number where a string ref is usual (a user's `socket.push`, an odd server): it never
+    /// equals a string ref, as with `===`.
+    Num(f64),
 }
 
 impl RefVal {
     /// JavaScript truthiness (`""` is falsy).
     pub fn truthy(&self) -> bool {
-        matches!(self, RefVal::Str(s) if !s.is_empty())
+        match self {
+            RefVal::Str(s) => !s.is_empty(),
+            RefVal::Num(n) => *n != 0.0 && !n.is_nan(),
+            _ => false,
+        }
     }
 
     /// `String(ref)` as a template literal renders it.
@@ -47,6 +54,7 @@ impl RefVal {
             RefVal::Undefined => Cow::Borrowed("undefined"),
             RefVal::Null => Cow::Borrowed("null"),
             RefVal::Str(s) => Cow::Borrowed(s),
+            RefVal::Num(n) => Cow::Owned(socket::format_number(*n)),
         }
     }
 

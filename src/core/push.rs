@@ -58,6 +58,9 @@ pub struct PushState<H: Host> {
 pub struct Push<H: Host> {
     pub channel: Weak<Channel<H>>,
     pub st: RefCell<PushState<H>>,
+    /// Opaque to the core: the shell keeps a weak handle to the push's JS object here, so
+    /// that JavaScript sees one object per push.
+    pub host_data: RefCell<Option<H::Payload>>,
 }
 
 impl<H: Host> Push<H> {
@@ -75,6 +78,7 @@ impl<H: Host> Push<H> {
                 ref_: RefVal::Undefined,
                 ref_event: None,
             }),
+            host_data: RefCell::new(None),
         })
     }
 

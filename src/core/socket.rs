@@ -154,6 +154,8 @@ pub struct SocketState<H: Host> {
     pub reconnect_after_ms: Option<H::Callback>,
     pub rejoin_after_ms: Option<H::Callback>,
     pub logger: Option<H::Callback>,
+    /// `logger !== null`: a logger set to `undefined` or `false` by hand still counts (S15).
+    pub has_logger: bool,
     pub longpoller_timeout: f64,
     pub params: Param<H>,
     pub end_point: String,
@@ -216,6 +218,7 @@ impl<H: Host> SocketInner<H> {
                 heartbeat_interval_ms: opts.heartbeat_interval_ms,
                 reconnect_after_ms: opts.reconnect_after_ms,
                 rejoin_after_ms: opts.rejoin_after_ms,
+                has_logger: opts.logger.is_some(),
                 logger: opts.logger,
                 longpoller_timeout: opts.longpoller_timeout,
                 params: opts.params,
@@ -241,7 +244,7 @@ impl<H: Host> SocketInner<H> {
     // ---- logging -------------------------------------------------------------------------
 
     pub fn has_logger(&self) -> bool {
-        self.st.borrow().logger.is_some()
+        self.st.borrow().has_logger
     }
 
     /// Logs only when a logger is set; `msg` is built only then (phoenix.js `hasLogger()`).
@@ -251,9 +254,16 @@ impl<H: Host> SocketInner<H> {
         msg: impl FnOnce() -> String,
         data: LogData<'_, H::Payload>,
     ) -> Result<(), H::Error> {
-        let logger = self.st.borrow().logger.clone();
+        let (present, logger) = {
+            let st = self.st.borrow();
+            (st.has_logger, st.logger.clone())
+        };
+        if !present {
+            return Ok(());
+        }
+        let msg = msg();
         match logger {
-            Some(l) => self.host.call_logger(&l, kind, Some(&msg()), data),
+            Some(l) => self.host.call_logger(&l, kind, Some(&msg), data),
             None => Ok(()),
         }
     }
@@ -1075,7 +1085,11 @@ pub fn encode_uri_component(s: &str) -> String {
 
 /// A ref counter value as `Number.prototype.toString` prints it (integers up to 2^53).
 pub fn format_number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e21 {
+    if n.is_nan() {
+        "NaN".to_owned()
+    } else if n.is_infinite() {
+        if n > 0.0 { "Infinity" } else { "-Infinity" }.to_owned()
+    } else if n.fract() == 0.0 && n.abs() < 1e21 {
         format!("{}", n as i64)
     } else {
         format!("{n}")

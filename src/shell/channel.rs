@@ -7,7 +7,7 @@ use wasm_bindgen::JsCast;
 
 use super::globals::{js_string, object, set};
 use super::host::{ref_js, ref_val, JsHost, JsSocketInner};
-use super::push::JsPush;
+use super::push::push_value;
 use super::socket::{closure, param, JsSocket};
 use crate::core::channel::{BindingCb, Channel, ChannelState};
 
@@ -37,8 +37,8 @@ fn opt_timeout(t: &JsValue) -> Option<f64> {
 }
 
 impl JsChannel {
-    fn wrap(&self, p: Rc<crate::core::push::Push<JsHost>>) -> JsPush {
-        JsPush::new(p, self.channel.clone(), self.socket.clone())
+    fn wrap(&self, p: Rc<crate::core::push::Push<JsHost>>) -> JsValue {
+        push_value(&p, &self.channel, &self.socket)
     }
 }
 
@@ -54,20 +54,23 @@ impl JsChannel {
     }
 
     /// `join(timeout)`.
-    pub fn join(&self, timeout: JsValue) -> Result<JsPush, JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "Push")]
+    pub fn join(&self, timeout: JsValue) -> Result<JsValue, JsValue> {
         let p = self.channel.join(opt_timeout(&timeout))?;
         Ok(self.wrap(p))
     }
 
     /// `push(event, payload, timeout)`.
-    pub fn push(&self, event: JsValue, payload: JsValue, timeout: JsValue) -> Result<JsPush, JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "Push")]
+    pub fn push(&self, event: JsValue, payload: JsValue, timeout: JsValue) -> Result<JsValue, JsValue> {
         let event = event.as_string().unwrap_or_else(|| js_string(&event));
         let p = self.channel.push(&event, payload, opt_timeout(&timeout))?;
         Ok(self.wrap(p))
     }
 
     /// `leave(timeout)`.
-    pub fn leave(&self, timeout: JsValue) -> Result<JsPush, JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "Push")]
+    pub fn leave(&self, timeout: JsValue) -> Result<JsValue, JsValue> {
         let p = self.channel.leave(opt_timeout(&timeout))?;
         Ok(self.wrap(p))
     }
@@ -209,15 +212,15 @@ impl JsChannel {
         self.channel.st.borrow().joined_once
     }
 
-    #[wasm_bindgen(getter, js_name = joinPush)]
-    pub fn join_push(&self) -> JsPush {
+    #[wasm_bindgen(getter, js_name = joinPush, unchecked_return_type = "Push")]
+    pub fn join_push(&self) -> JsValue {
         self.wrap(self.channel.join_push.clone())
     }
 
     #[wasm_bindgen(getter, js_name = pushBuffer)]
     pub fn push_buffer(&self) -> Array {
         let pushes = self.channel.st.borrow().push_buffer.clone();
-        pushes.into_iter().map(|p| JsValue::from(self.wrap(p))).collect()
+        pushes.into_iter().map(|p| self.wrap(p)).collect()
     }
 
     /// `bindings`: `[{event, ref, callback}]` (internal bindings show as no-op functions).
@@ -257,6 +260,14 @@ impl JsChannel {
             crate::core::host::Param::Func(f) => f.into(),
             crate::core::host::Param::Value(v) => closure(&v),
         }
+    }
+
+    #[wasm_bindgen(setter)]
+    pub fn set_params(&self, v: JsValue) {
+        self.channel.st.borrow_mut().params = match v.dyn_ref::<Function>() {
+            Some(f) => crate::core::host::Param::Func(f.clone()),
+            None => crate::core::host::Param::Value(v),
+        };
     }
 
     /// `socket`.

@@ -20,7 +20,9 @@ extern "C" {
     #[wasm_bindgen(js_name = String)]
     pub fn js_string(v: &JsValue) -> String;
     #[wasm_bindgen(js_namespace = console, js_name = log)]
-    pub fn console_log2(a: &JsValue, b: &JsValue);
+    pub fn console_log(a: &JsValue);
+    #[wasm_bindgen(js_name = Object)]
+    fn to_object(v: &JsValue) -> JsValue;
 }
 
 /// `global` of `constants.js`: `self`, else `window`, else `globalThis`.
@@ -48,6 +50,10 @@ pub fn window() -> Option<JsValue> {
 pub fn get(obj: &JsValue, key: &str) -> JsValue {
     if obj.is_undefined() || obj.is_null() {
         return JsValue::UNDEFINED;
+    }
+    if !obj.is_object() && !obj.is_function() {
+        // Property reads on primitives go through their wrapper object, as in JS.
+        return Reflect::get(&to_object(obj), &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
     }
     Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }

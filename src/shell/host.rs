@@ -54,6 +54,10 @@ pub struct JsHost {
     /// `longPollFallbackMs` and `sessionStore`, kept for the LongPoll fallback.
     pub long_poll_fallback_ms: RefCell<JsValue>,
     pub session_store: RefCell<JsValue>,
+    /// `socket.logger` as last assigned from JavaScript (`undefined` until then).
+    pub logger_value: RefCell<JsValue>,
+    /// `socket.authToken` as phoenix.js holds it: a function, or the falsy option value.
+    pub auth_token_value: RefCell<JsValue>,
 }
 
 impl JsHost {
@@ -68,6 +72,8 @@ impl JsHost {
             noop: Function::new_no_args("").into(),
             long_poll_fallback_ms: RefCell::new(JsValue::UNDEFINED),
             session_store: RefCell::new(JsValue::UNDEFINED),
+            logger_value: RefCell::new(JsValue::UNDEFINED),
+            auth_token_value: RefCell::new(JsValue::UNDEFINED),
         }
     }
 
@@ -181,6 +187,7 @@ pub fn ref_js(r: &RefVal) -> JsValue {
         RefVal::Undefined => JsValue::UNDEFINED,
         RefVal::Null => JsValue::NULL,
         RefVal::Str(s) => JsValue::from_str(s),
+        RefVal::Num(n) => JsValue::from_f64(*n),
     }
 }
 
@@ -192,6 +199,8 @@ pub fn ref_val(v: &JsValue) -> RefVal {
         RefVal::Null
     } else if let Some(s) = v.as_string() {
         RefVal::Str(s)
+    } else if let Some(n) = v.as_f64() {
+        RefVal::Num(n)
     } else {
         RefVal::Str(globals::js_string(v))
     }

@@ -1,7 +1,8 @@
 //! `Push` (not exported by phoenix.js, but returned by `join`, `push` and `leave`).
 use std::rc::Rc;
 
-use js_sys::{Array, Function};
+use js_sys::{Array, Function, Object, WeakRef};
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use super::globals::{object, set};
@@ -21,19 +22,28 @@ impl JsPush {
     pub(crate) fn new(push: Rc<Push<JsHost>>, channel: Rc<Channel<JsHost>>, socket: Rc<JsSocketInner>) -> Self {
         JsPush { push, channel, socket }
     }
+}
 
-    fn same(&self) -> JsPush {
-        JsPush::new(self.push.clone(), self.channel.clone(), self.socket.clone())
+/// The JS object of a push: the same one for as long as JavaScript holds it.
+pub fn push_value(push: &Rc<Push<JsHost>>, channel: &Rc<Channel<JsHost>>, socket: &Rc<JsSocketInner>) -> JsValue {
+    let weak = push.host_data.borrow().clone();
+    if let Some(obj) = weak.and_then(|w| w.unchecked_into::<WeakRef>().deref()) {
+        return obj.into();
     }
+    let obj: JsValue = JsPush::new(push.clone(), channel.clone(), socket.clone()).into();
+    let weak: JsValue = WeakRef::new(obj.unchecked_ref::<Object>()).into();
+    *push.host_data.borrow_mut() = Some(weak);
+    obj
 }
 
 #[wasm_bindgen(js_class = Push)]
 impl JsPush {
     /// `receive(status, callback)`: chainable.
-    pub fn receive(&self, status: JsValue, callback: Function) -> Result<JsPush, JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "Push")]
+    pub fn receive(&self, status: JsValue, callback: Function) -> Result<JsValue, JsValue> {
         let status = status.as_string().unwrap_or_else(|| super::globals::js_string(&status));
         self.push.receive(&self.socket.host, &status, HookCb::User(callback))?;
-        Ok(self.same())
+        Ok(push_value(&self.push, &self.channel, &self.socket))
     }
 
     /// `send()`.
@@ -108,6 +118,12 @@ impl JsPush {
     #[wasm_bindgen(setter)]
     pub fn set_timeout(&self, t: f64) {
         self.push.st.borrow_mut().timeout = t;
+    }
+
+    /// `timeoutTimer`: the pending timer's id, or `null`.
+    #[wasm_bindgen(getter, js_name = timeoutTimer)]
+    pub fn timeout_timer(&self) -> JsValue {
+        self.push.st.borrow().timeout_timer.map_or(JsValue::NULL, |t| JsValue::from_f64(f64::from(t)))
     }
 
     #[wasm_bindgen(getter)]

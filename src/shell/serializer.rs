@@ -162,6 +162,24 @@ pub fn serializer() -> JsValue {
         decode_raw(&buf).unwrap_or(JsValue::UNDEFINED)
     });
     set(&o, "binaryDecode", &binary_decode.into_js_value());
+    // decodePush/decodeReply/decodeBroadcast(buffer, view, decoder): the per-kind layouts,
+    // whatever the kind byte says, as phoenix.js's helpers read them.
+    for (name, kind) in [("decodePush", 0u8), ("decodeReply", 1), ("decodeBroadcast", 2)] {
+        let f = Closure::<dyn Fn(JsValue) -> JsValue>::new(move |buf: JsValue| {
+            if !is_array_buffer(&buf) {
+                return JsValue::UNDEFINED;
+            }
+            let ab: ArrayBuffer = buf.unchecked_into();
+            let mut bytes = Uint8Array::new(&ab).to_vec();
+            if let Some(b) = bytes.first_mut() {
+                *b = kind;
+            }
+            let out = Uint8Array::new_with_length(bytes.len() as u32);
+            out.copy_from(&bytes);
+            decode_raw(&out.buffer().into()).unwrap_or(JsValue::UNDEFINED)
+        });
+        set(&o, name, &f.into_js_value());
+    }
     let assert_field_size = Closure::<dyn Fn(f64, String) -> Result<(), JsValue>>::new(|size: f64, name: String| {
         if size > 255.0 {
             return Err(js_sys::Error::new(&format!(

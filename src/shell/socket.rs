@@ -23,6 +23,11 @@ pub fn closure(v: &JsValue) -> JsValue {
     CLOSURE.with(|c| c.call1(&JsValue::UNDEFINED, v).unwrap_or(JsValue::UNDEFINED))
 }
 
+/// `closure(value)`: functions stay as they are.
+fn closure_or_fn(v: &JsValue) -> JsValue {
+    if v.is_function() { v.clone() } else { closure(v) }
+}
+
 /// `closure(value || {})` as the core's `Param`.
 pub fn param(v: &JsValue) -> Param<JsHost> {
     if let Some(f) = v.dyn_ref::<Function>() {
@@ -98,6 +103,7 @@ impl JsSocket {
             auth_token: if auth.is_truthy() { Some(param(&auth)) } else { None },
             transport,
         };
+        *host.auth_token_value.borrow_mut() = if auth.is_truthy() { closure_or_fn(&auth) } else { auth.clone() };
         let inner = SocketInner::new(host, &end_point, options);
         JsHost::bind(&inner);
         let session_store = {
@@ -113,10 +119,9 @@ impl JsSocket {
     /// `connect(params)`: a params argument is deprecated but still honoured.
     pub fn connect(&self, params: JsValue) -> Result<(), JsValue> {
         if params.is_truthy() {
-            globals::console_log2(
-                &JsValue::from_str("passing params to connect is deprecated. Instead pass :params to the Socket constructor"),
-                &JsValue::UNDEFINED,
-            );
+            globals::console_log(&JsValue::from_str(
+                "passing params to connect is deprecated. Instead pass :params to the Socket constructor",
+            ));
             self.inner.st.borrow_mut().params = param(&params);
         }
         self.inner.connect()
@@ -196,6 +201,7 @@ impl JsSocket {
     /// `log(kind, msg, data)`.
     pub fn log(&self, kind: JsValue, msg: JsValue, data: JsValue) -> Result<(), JsValue> {
         let logger = self.inner.st.borrow().logger.clone();
+        let logger = logger.filter(|_| self.inner.st.borrow().has_logger);
         match logger {
             Some(l) => l.call3(&JsValue::UNDEFINED, &kind, &msg, &data).map(drop),
             None => Ok(()),
@@ -288,6 +294,19 @@ impl JsSocket {
     #[wasm_bindgen(getter)]
     pub fn conn(&self) -> JsValue {
         self.inner.connection().map_or(JsValue::NULL, |c| c.transport.clone())
+    }
+
+    /// `connection`: the current connection's record, or `null`.
+    #[wasm_bindgen(getter)]
+    pub fn connection(&self) -> JsValue {
+        let Some(c) = self.inner.connection() else { return JsValue::NULL };
+        let o = globals::object();
+        set(&o, "transport", &c.transport);
+        set(&o, "closing", &JsValue::from_bool(c.closing.get()));
+        set(&o, "ended", &JsValue::from_bool(c.ended.get()));
+        set(&o, "channelsErrored", &JsValue::from_bool(c.channels_errored.get()));
+        set(&o, "closeHandled", &JsValue::from_bool(c.close_handled.get()));
+        o
     }
 
     #[wasm_bindgen(getter)]
@@ -395,12 +414,23 @@ impl JsSocket {
 
     #[wasm_bindgen(getter)]
     pub fn logger(&self) -> JsValue {
-        self.inner.st.borrow().logger.clone().map_or(JsValue::NULL, JsValue::from)
+        let set = self.inner.host.logger_value.borrow().clone();
+        if set.is_undefined() && self.inner.st.borrow().has_logger {
+            return self.inner.st.borrow().logger.clone().map_or(JsValue::UNDEFINED, JsValue::from);
+        }
+        if !self.inner.st.borrow().has_logger {
+            return JsValue::NULL;
+        }
+        set
     }
 
     #[wasm_bindgen(setter)]
     pub fn set_logger(&self, f: JsValue) {
-        self.inner.st.borrow_mut().logger = f.dyn_into::<Function>().ok();
+        let mut st = self.inner.st.borrow_mut();
+        st.has_logger = !f.is_null();
+        st.logger = f.clone().dyn_into::<Function>().ok();
+        drop(st);
+        *self.inner.host.logger_value.borrow_mut() = f;
     }
 
     #[wasm_bindgen(getter)]
@@ -435,11 +465,7 @@ impl JsSocket {
 
     #[wasm_bindgen(getter, js_name = authToken)]
     pub fn auth_token(&self) -> JsValue {
-        match self.inner.st.borrow().auth_token.clone() {
-            Some(Param::Func(f)) => f.into(),
-            Some(Param::Value(v)) => closure(&v),
-            None => JsValue::UNDEFINED,
-        }
+        self.inner.host.auth_token_value.borrow().clone()
     }
 
     #[wasm_bindgen(getter, js_name = closeWasClean)]

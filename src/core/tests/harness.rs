@@ -310,6 +310,7 @@ fn ref_val(r: &RefVal) -> P {
         RefVal::Undefined => Value::Undefined,
         RefVal::Null => Value::Null,
         RefVal::Str(s) => Value::Str(s.clone()),
+        RefVal::Num(x) => Value::Num(*x),
     })
 }
 
@@ -318,7 +319,8 @@ fn to_ref(v: Option<&P>) -> RefVal {
         None | Some(Value::Undefined) => RefVal::Undefined,
         Some(Value::Null) => RefVal::Null,
         Some(Value::Str(s)) => RefVal::Str(s.clone()),
-        // A number ref compares unequal (`===`) to every string ref: keep it distinguishable.
+        Some(Value::Num(x)) => RefVal::Num(*x),
+        // Other shapes compare unequal (`===`) to every string ref: keep them distinguishable.
         Some(v) => RefVal::Str(format!("#{}", v.js_string())),
     }
 }

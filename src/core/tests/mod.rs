@@ -2,4 +2,7 @@
 mod harness;
 
 mod channel;
+mod heartbeat;
+mod push;
+mod reconnect;
 mod socket;
