@@ -5,4 +5,5 @@ mod channel;
 mod heartbeat;
 mod push;
 mod reconnect;
+mod reentrancy;
 mod socket;
