@@ -7,8 +7,8 @@
 // 2. wasm-opt -Oz (npm `binaryen`, node_modules/.bin).
 // 3. The glue's exports are read (esbuild metafile) and an entry is generated that embeds the wasm
 //    as base64 and instantiates it synchronously (new WebAssembly.Module + initSync), then
-//    re-exports Socket, Channel, LongPoll, Presence (undefined while the glue lacks them),
-//    Serializer = serializer() and any other export of the glue.
+//    exports exactly phoenix.js's names: Socket, Channel, LongPoll, Presence (undefined while the
+//    glue lacks them) and Serializer = serializer().
 // 4. esbuild bundles it three ways, injecting js/text-codec.js so the glue works without global
 //    TextEncoder/TextDecoder (jest jsdom): dist/phoenix-wasm.mjs (ESM), dist/phoenix-wasm.cjs
 //    (CommonJS), dist/phoenix-wasm.min.js (IIFE, global `Phoenix`, like phoenix.min.js).
@@ -143,9 +143,10 @@ if (!glueExports.includes("initSync")) {
   console.error(`[build] the glue has no initSync (exports: ${glueExports.join(", ")})`);
   process.exit(1);
 }
-// Push is a class of the wasm but, as in phoenix.js, not an export of the package (X06).
-const internal = new Set(["default", "initSync", "serializer", "Push"]);
-const passThrough = glueExports.filter((n) => !internal.has(n) && !PHOENIX_NAMES.includes(n) && n !== "Serializer");
+// Only phoenix.js's own names are exported (tests/node/diff X01-06 compares the export list
+// exactly); other exports of the glue (Push: a class of the wasm but, as in phoenix.js, not an
+// export of the package) stay internal.
+const internalOnly = glueExports.filter((n) => !["default", "initSync", "serializer", ...PHOENIX_NAMES].includes(n));
 const missing = PHOENIX_NAMES.filter((n) => !glueExports.includes(n));
 const hasSerializer = glueExports.includes("serializer");
 
@@ -167,11 +168,10 @@ glue.initSync({ module: new WebAssembly.Module(${decoder}(wasmEncoded)) });
 ${PHOENIX_NAMES.filter((n) => !missing.includes(n)).map((n) => `export const ${n} = glue.${n};`).join("\n")}
 ${missing.map((n) => `export const ${n} = undefined; // not exported by the wasm yet`).join("\n")}
 ${hasSerializer ? "export const Serializer = glue.serializer();" : "export const Serializer = undefined; // no serializer() in the wasm yet"}
-${passThrough.map((n) => `export const ${n} = glue.${n};`).join("\n")}
 `;
 const entryFile = path.join(WORK, "entry.mjs");
 fs.writeFileSync(entryFile, entry);
-log(`glue exports: ${glueExports.join(", ")}; not yet in the wasm: ${[...missing, ...(hasSerializer ? [] : ["Serializer"])].join(", ") || "none"}`);
+log(`glue exports: ${glueExports.join(", ")}; not yet in the wasm: ${[...missing, ...(hasSerializer ? [] : ["Serializer"])].join(", ") || "none"}; not re-exported: ${internalOnly.join(", ") || "none"}`);
 
 // ---------------------------------------------------------------------------------------------
 // 4. bundles

@@ -15,7 +15,8 @@ const MAIN = `
 import { Socket, Channel, LongPoll, Presence, Serializer } from "phoenix-wasm";
 import * as P from "phoenix-wasm";
 const r = { keys: Object.keys(P).sort(), named: [Socket, Channel, LongPoll, Presence, Serializer].map((x) => typeof x) };
-if (typeof P.version === "function") r.version = P.version();
+const all = { ...P }; // no static P.x access to names that may not exist (bundlers warn)
+if (typeof all.version === "function") r.version = all.version();
 if (typeof Socket === "function") {
   const socket = new Socket("/socket", { params: { token: "t" } });
   r.socket = typeof socket.connect + "/" + typeof socket.channel;
