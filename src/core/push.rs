@@ -218,11 +218,21 @@ impl<H: Host> Push<H> {
             response: response.clone(),
             object: payload.clone(),
         });
+        self.run_hooks(host, status.as_deref(), &response)
+    }
+
+    /// `matchReceive({status, response})`: runs the hooks registered for that status.
+    pub fn match_receive(self: &Rc<Self>, host: &H, payload: &H::Payload) -> Result<(), H::Error> {
+        let (status, response) = host.reply_parts(payload)?;
+        self.run_hooks(host, status.as_deref(), &response)
+    }
+
+    fn run_hooks(self: &Rc<Self>, host: &H, status: Option<&str>, response: &H::Payload) -> Result<(), H::Error> {
         let hooks: Vec<HookCb<H>> = {
             let st = self.st.borrow();
             st.rec_hooks
                 .iter()
-                .filter(|(s, _)| status.as_deref() == Some(s.as_str()))
+                .filter(|(s, _)| status == Some(s.as_str()))
                 .map(|(_, h)| h.clone())
                 .collect()
         };
@@ -230,7 +240,7 @@ impl<H: Host> Push<H> {
             return Ok(());
         };
         for hook in &hooks {
-            channel.run_hook(host, self, hook, &response)?;
+            channel.run_hook(host, self, hook, response)?;
         }
         Ok(())
     }

@@ -181,6 +181,16 @@ impl Default for JsHost {
     }
 }
 
+/// Hands a decoded message to the core. phoenix.js throws a TypeError while logging a message
+/// whose payload is `null`/`undefined` (LG02); a bad frame is logged and dropped here instead.
+fn deliver(s: &Rc<JsSocketInner>, k: DecodeCont<JsHost>, inc: Incoming<JsValue>) -> Result<(), JsValue> {
+    if (inc.payload.is_null() || inc.payload.is_undefined()) && s.has_logger() {
+        s.host.log_dropped("message without payload", &JsValue::UNDEFINED);
+        return Ok(());
+    }
+    s.finish_receive(k, inc)
+}
+
 /// A ref as a JS value.
 pub fn ref_js(r: &RefVal) -> JsValue {
     match r {
@@ -519,7 +529,7 @@ impl Host for JsHost {
                 };
                 let Some(inc) = self.incoming(&msg) else { return Ok(()) };
                 match self.me() {
-                    Some(s) => s.finish_receive(k, inc),
+                    Some(s) => deliver(&s, k, inc),
                     None => Ok(()),
                 }
             }
@@ -532,7 +542,7 @@ impl Host for JsHost {
                         s.host.log_dropped("decoder produced no message", &msg);
                         return Ok(());
                     };
-                    s.finish_receive(k, inc)
+                    deliver(&s, k, inc)
                 });
                 f.call2(&JsValue::UNDEFINED, raw, &cb).map(drop)
             }

@@ -81,8 +81,18 @@ impl JsPush {
 
     /// `hasReceived(status)`.
     #[wasm_bindgen(js_name = hasReceived)]
-    pub fn has_received(&self, status: String) -> bool {
-        self.push.has_received(&status)
+    pub fn has_received(&self, status: String) -> JsValue {
+        // `this.receivedResp && this.receivedResp.status === status`: null before any reply.
+        if self.push.st.borrow().received.is_none() {
+            return JsValue::NULL;
+        }
+        JsValue::from_bool(self.push.has_received(&status))
+    }
+
+    /// `matchReceive({status, response})`.
+    #[wasm_bindgen(js_name = matchReceive)]
+    pub fn match_receive(&self, resp: JsValue) -> Result<(), JsValue> {
+        self.push.match_receive(&self.socket.host, &resp)
     }
 
     /// `trigger(status, response)`.
