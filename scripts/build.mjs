@@ -54,6 +54,50 @@ const env = {
   WASM_PACK_CACHE: path.join(ROOT, "target", "wasm-pack-cache"),
 };
 
+// The work tree is shared by several people: one build at a time (others wait), and dist/ is
+// replaced in one rename at the end so tests never see it half-written.
+const LOCK = path.join(ROOT, "target", ".phoenix-wasm-build.lock");
+function pidAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === "EPERM";
+  }
+}
+async function acquireLock(maxWaitMs = 20 * 60_000) {
+  fs.mkdirSync(path.dirname(LOCK), { recursive: true });
+  const started = Date.now();
+  let told = false;
+  for (;;) {
+    try {
+      fs.mkdirSync(LOCK);
+      fs.writeFileSync(path.join(LOCK, "pid"), String(process.pid));
+      const release = () => fs.rmSync(LOCK, { recursive: true, force: true });
+      process.on("exit", release);
+      for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130));
+      return;
+    } catch (err) {
+      if (err.code !== "EEXIST") throw err;
+    }
+    let holder = NaN;
+    try {
+      holder = Number(fs.readFileSync(path.join(LOCK, "pid"), "utf8"));
+    } catch {}
+    const age = Date.now() - (fs.statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+    if ((Number.isInteger(holder) && holder > 0 && !pidAlive(holder)) || (!Number.isInteger(holder) && age > 10_000)) {
+      fs.rmSync(LOCK, { recursive: true, force: true }); // stale
+      continue;
+    }
+    if (!told) {
+      console.log(`[build] waiting for another build (pid ${holder}) to finish`);
+      told = true;
+    }
+    if (Date.now() - started > maxWaitMs) throw new Error(`another build (pid ${holder}) holds ${LOCK}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
 const args = new Set(process.argv.slice(2));
 // How the wasm bytes are embedded in the JS: base64 (default) or hex (bigger raw, smaller gzip).
 const EMBED = [...args].find((a) => a.startsWith("--embed="))?.slice(8) || process.env.PHOENIX_WASM_EMBED || "base64";
@@ -78,6 +122,8 @@ function must(cmd, argv, opts) {
 function gzipSize(buf) {
   return zlib.gzipSync(buf, { level: 9 }).length;
 }
+
+await acquireLock();
 
 // ---------------------------------------------------------------------------------------------
 // 1-2. wasm
@@ -175,8 +221,9 @@ log(`glue exports: ${glueExports.join(", ")}; not yet in the wasm: ${[...missing
 
 // ---------------------------------------------------------------------------------------------
 // 4. bundles
-fs.rmSync(DIST, { recursive: true, force: true });
-fs.mkdirSync(DIST, { recursive: true });
+const STAGE = path.join(WORK, "dist");
+fs.rmSync(STAGE, { recursive: true, force: true });
+fs.mkdirSync(STAGE, { recursive: true });
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
 const banner = `/* phoenix-wasm ${pkg.version}: Phoenix Channels client (Rust/WebAssembly), drop-in for phoenix.js 1.8.16. MIT license. */`;
 const common = {
@@ -190,13 +237,13 @@ const common = {
   logLevel: "warning",
   metafile: false,
 };
-await esbuild.build({ ...common, format: "esm", outfile: path.join(DIST, "phoenix-wasm.mjs") });
-await esbuild.build({ ...common, format: "cjs", outfile: path.join(DIST, "phoenix-wasm.cjs") });
+await esbuild.build({ ...common, format: "esm", outfile: path.join(STAGE, "phoenix-wasm.mjs") });
+await esbuild.build({ ...common, format: "cjs", outfile: path.join(STAGE, "phoenix-wasm.cjs") });
 await esbuild.build({
-  ...common, format: "iife", globalName: "Phoenix", minify: true, outfile: path.join(DIST, "phoenix-wasm.min.js"),
+  ...common, format: "iife", globalName: "Phoenix", minify: true, outfile: path.join(STAGE, "phoenix-wasm.min.js"),
 });
 for (const f of ["phoenix-wasm.mjs", "phoenix-wasm.cjs", "phoenix-wasm.min.js"]) {
-  const text = fs.readFileSync(path.join(DIST, f), "utf8");
+  const text = fs.readFileSync(path.join(STAGE, f), "utf8");
   if (/import\.meta|\.wasm["']/.test(text)) {
     console.error(`[build] ${f} refers to import.meta or a .wasm file; bundlers would choke on it`);
     process.exit(1);
@@ -205,8 +252,8 @@ for (const f of ["phoenix-wasm.mjs", "phoenix-wasm.cjs", "phoenix-wasm.min.js"])
 
 // 5. types
 const types = fs.readFileSync(path.join(ROOT, "js", "types.d.ts"), "utf8");
-fs.writeFileSync(path.join(DIST, "phoenix-wasm.d.ts"), types);
-fs.writeFileSync(path.join(DIST, "phoenix-wasm.d.cts"), types);
+fs.writeFileSync(path.join(STAGE, "phoenix-wasm.d.ts"), types);
+fs.writeFileSync(path.join(STAGE, "phoenix-wasm.d.cts"), types);
 
 // ---------------------------------------------------------------------------------------------
 // 6. sizes and load cost
@@ -215,7 +262,7 @@ function measureLoad(runs = 5) {
   const requireScript = `
     const { performance } = require("node:perf_hooks");
     const t0 = performance.now();
-    require(${JSON.stringify(path.join(DIST, "phoenix-wasm.cjs"))});
+    require(${JSON.stringify(path.join(STAGE, "phoenix-wasm.cjs"))});
     console.log(JSON.stringify({ require: performance.now() - t0 }));`;
   const compileScript = `
     import { performance } from "node:perf_hooks";
@@ -255,7 +302,7 @@ function measureLoad(runs = 5) {
 
 const files = {};
 for (const f of SHIPPED) {
-  const buf = fs.readFileSync(path.join(DIST, f));
+  const buf = fs.readFileSync(path.join(STAGE, f));
   files[`dist/${f}`] = { raw: buf.length, gzip: gzipSize(buf) };
 }
 const phoenixMin = path.join(ROOT, "node_modules", "phoenix", "priv", "static", "phoenix.min.js");
@@ -284,7 +331,10 @@ const sizes = {
   glueExports,
   load: measureLoad(),
 };
-fs.writeFileSync(path.join(DIST, "sizes.json"), JSON.stringify(sizes, null, 2) + "\n");
+fs.writeFileSync(path.join(STAGE, "sizes.json"), JSON.stringify(sizes, null, 2) + "\n");
+// Swap the finished dist/ in (rename is atomic; the rm before it leaves a few-ms gap at most).
+fs.rmSync(DIST, { recursive: true, force: true });
+fs.renameSync(STAGE, DIST);
 
 const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
