@@ -4,6 +4,7 @@ mod channel;
 mod globals;
 mod host;
 mod lifecycle;
+mod presence;
 mod push;
 mod serializer;
 mod socket;

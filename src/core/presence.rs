@@ -1,0 +1,1 @@
+//! phoenix.js `presence.js` semantics.
