@@ -1235,6 +1235,11 @@ impl Harness {
         self.take(|e| matches!(e, Ev::Connect(..) | Ev::Close(..))).iter().map(Ev::to_string).collect()
     }
 
+    /// Whether a timer threw since the last `take_uncaught`/`take_log`.
+    pub fn has_uncaught(&self) -> bool {
+        self.w.log.borrow().iter().any(|e| matches!(e, Ev::Uncaught(_)))
+    }
+
     pub fn take_uncaught(&self) -> Vec<String> {
         self.take(|e| matches!(e, Ev::Uncaught(_))).iter().map(Ev::to_string).collect()
     }
