@@ -3,7 +3,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, userSocket, join, closeAll, until, Presence, push } from "./support.mjs";
+import { startServer, userSocket, join, closeAll, until, waitFor, Presence, push } from "./support.mjs";
 
 let server;
 before(async () => { server = await startServer({ args: ["--test-hooks"] }); });
@@ -56,7 +56,7 @@ test("a crashed channel's presences leave for the others", async () => {
   const a = await member("alice", "room:pcrash");
   const b = await member("bob", "room:pcrash");
   await until("both present", () => a.keys().join() === "alice:1,bob:1");
-  const errored = new Promise((resolve) => b.channel.onError(resolve));
+  const errored = waitFor("phx_error on bob's channel", (ok) => b.channel.onError(ok));
   push(b.channel, "test_crash", {}, 500);
   await errored;
   await until("bob left after the crash", () => a.events.some(([kind, key]) => kind === "leave" && key === "bob"));
