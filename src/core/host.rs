@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use super::channel::Channel;
 use super::push::Push;
-use super::socket::{Connection, Teardown};
+use super::socket::{Connection, Fallback, Teardown};
 use super::RefVal;
 
 /// A deferred piece of work that phoenix.js would run from `setTimeout`.
@@ -34,6 +34,8 @@ pub enum Task<H: Host> {
     BufferWait(Rc<Teardown<H>>),
     /// Teardown step 4: poll `readyState` again (`waitForSocketClosed`).
     ClosedWait(Rc<Teardown<H>>),
+    /// `longPollFallbackMs` passed without a healthy primary transport.
+    Fallback(Rc<Fallback<H>>),
 }
 
 impl<H: Host> Clone for Task<H> {
@@ -46,6 +48,7 @@ impl<H: Host> Clone for Task<H> {
             Task::PushTimeout(p) => Task::PushTimeout(p.clone()),
             Task::BufferWait(t) => Task::BufferWait(t.clone()),
             Task::ClosedWait(t) => Task::ClosedWait(t.clone()),
+            Task::Fallback(f) => Task::Fallback(f.clone()),
         }
     }
 }
@@ -139,7 +142,7 @@ pub trait Host: Sized + 'static {
     /// A transport instance (a WebSocket, LongPoll or user object).
     type Transport: Clone;
     /// A transport class (constructor).
-    type TransportClass: Clone;
+    type TransportClass: Clone + PartialEq;
     /// An encoded frame (a string or an `ArrayBuffer`).
     type Frame;
     /// An exception.
@@ -251,6 +254,15 @@ pub trait Host: Sized + 'static {
     fn encode(&self, msg: Outgoing<Self::Payload>, k: SendCont<Self>) -> Result<(), Self::Error>;
     /// Decodes `raw` and then calls `Socket::finish_receive(k, msg)`, now or later.
     fn decode(&self, raw: &Self::Payload, k: DecodeCont<Self>) -> Result<(), Self::Error>;
+
+    /// `sessionStore.getItem(key)` (fallback memory); `None` without a store.
+    fn get_session(&self, _key: &str) -> Result<Option<String>, Self::Error> {
+        Ok(None)
+    }
+    /// `sessionStore.setItem(key, value)`.
+    fn store_session(&self, _key: &str, _value: &str) -> Result<(), Self::Error> {
+        Ok(())
+    }
 
     // Page and bookkeeping.
     fn page_hidden(&self) -> bool;

@@ -25,6 +25,10 @@ pub enum SockCb<H: Host> {
     ChannelError(Rc<Channel<H>>),
     /// A channel's `socket.onOpen(...)`: reset the rejoin timer, rejoin if errored.
     ChannelOpen(Rc<Channel<H>>),
+    /// `connectWithFallback`'s error callback.
+    FallbackError(Rc<Fallback<H>>),
+    /// `connectWithFallback`'s open callback.
+    FallbackOpen(Rc<Fallback<H>>),
 }
 
 impl<H: Host> Clone for SockCb<H> {
@@ -33,6 +37,8 @@ impl<H: Host> Clone for SockCb<H> {
             SockCb::User(cb) => SockCb::User(cb.clone()),
             SockCb::ChannelError(c) => SockCb::ChannelError(c.clone()),
             SockCb::ChannelOpen(c) => SockCb::ChannelOpen(c.clone()),
+            SockCb::FallbackError(f) => SockCb::FallbackError(f.clone()),
+            SockCb::FallbackOpen(f) => SockCb::FallbackOpen(f.clone()),
         }
     }
 }
@@ -71,7 +77,7 @@ pub struct Connection<H: Host> {
     /// The join ref of each channel whose join was sent over this connection.
     pub joins: RefCell<Vec<(Weak<Channel<H>>, RefVal)>>,
     /// `ping()` callbacks by ref, with their start time.
-    pub pings: RefCell<Vec<(String, H::Callback, f64)>>,
+    pub pings: RefCell<Vec<(String, PingCb<H>, f64)>>,
 }
 
 impl<H: Host> Connection<H> {
@@ -100,6 +106,24 @@ impl<H: Host> Connection<H> {
         self.closing.set(true);
         host.close_transport(&self.transport, code.filter(|c| *c != 0.0 && !c.is_nan()), reason)
     }
+}
+
+/// Who waits for a ping's reply.
+pub enum PingCb<H: Host> {
+    /// `socket.ping(callback)`: `callback(rtt)`.
+    User(H::Callback),
+    /// The fallback's health check of the primary transport.
+    Fallback(Rc<Fallback<H>>),
+}
+
+/// One `connectWithFallback` attempt (PROTOCOL §11): the closure state phoenix.js keeps.
+pub struct Fallback<H: Host> {
+    class: H::TransportClass,
+    threshold: f64,
+    established: Cell<bool>,
+    primary: Cell<bool>,
+    connect_clock: Cell<Option<u64>>,
+    error_ref: RefCell<Option<String>>,
 }
 
 /// What runs once a teardown finished.
@@ -173,6 +197,14 @@ pub struct SocketState<H: Host> {
     pub pending_heartbeat_ref: Option<String>,
     pub visibility_connection: Option<Rc<Connection<H>>>,
     pub awaiting_page_show: Option<u64>,
+    /// The `LongPoll` class, when the host has one (`transport !== LongPoll` checks).
+    pub long_poll: Option<H::TransportClass>,
+    /// `longPollFallbackMs`.
+    pub long_poll_fallback_ms: Option<f64>,
+    pub primary_passed_health_check: bool,
+    pub fallback_timer: Option<H::TimerId>,
+    pub fallback_ref: Option<String>,
+    pub fallback_error_ref: Option<String>,
 }
 
 /// Options for [`SocketInner::new`], already defaulted as phoenix.js's constructor does.
@@ -237,6 +269,12 @@ impl<H: Host> SocketInner<H> {
                 pending_heartbeat_ref: None,
                 visibility_connection: None,
                 awaiting_page_show: None,
+                long_poll: None,
+                long_poll_fallback_ms: None,
+                primary_passed_health_check: false,
+                fallback_timer: None,
+                fallback_ref: None,
+                fallback_error_ref: None,
             }),
         })
     }
@@ -428,7 +466,162 @@ impl<H: Host> SocketInner<H> {
         if self.connection().is_some_and(|c| !c.ended.get()) {
             return Ok(());
         }
+        let fallback = {
+            let st = self.st.borrow();
+            match (st.long_poll_fallback_ms, &st.long_poll) {
+                (Some(ms), Some(lp)) if ms != 0.0 && !ms.is_nan() && st.transport != *lp => Some((lp.clone(), ms)),
+                _ => None,
+            }
+        };
+        match fallback {
+            Some((lp, ms)) => self.connect_with_fallback(lp, ms),
+            None => self.transport_connect(),
+        }
+    }
+
+    /// Sets the `LongPoll` class and `longPollFallbackMs` (the constructor's fallback options).
+    pub fn set_long_poll(&self, class: Option<H::TransportClass>, fallback_ms: Option<f64>) {
+        let mut st = self.st.borrow_mut();
+        st.long_poll = class;
+        st.long_poll_fallback_ms = fallback_ms;
+    }
+
+    /// `transport === LongPoll`.
+    pub fn is_long_poll(&self, class: &H::TransportClass) -> bool {
+        self.st.borrow().long_poll.as_ref() == Some(class)
+    }
+
+    /// `connectWithFallback(fallbackTransport, fallbackThreshold)`.
+    pub fn connect_with_fallback(self: &Rc<Self>, class: H::TransportClass, threshold: f64) -> Result<(), H::Error> {
+        self.cancel_fallback()?;
+        let fb = Rc::new(Fallback {
+            class,
+            threshold,
+            established: Cell::new(false),
+            primary: Cell::new(true),
+            connect_clock: Cell::new(None),
+            error_ref: RefCell::new(None),
+        });
+        let name = self.host.transport_name(&fb.class);
+        if self.host.get_session(&format!("phx:fallback:{name}"))?.is_some() {
+            let reason = self.host.string_payload("memorized");
+            return self.fall_back(&fb, Some(&reason));
+        }
+        let id = self.host.set_timeout(Task::Fallback(fb.clone()), threshold);
+        self.st.borrow_mut().fallback_timer = Some(id);
+        let error_ref = self.on_error(SockCb::FallbackError(fb.clone()));
+        *fb.error_ref.borrow_mut() = Some(error_ref.clone());
+        self.st.borrow_mut().fallback_error_ref = Some(error_ref);
+        let open_ref = self.on_open(SockCb::FallbackOpen(fb.clone()));
+        self.st.borrow_mut().fallback_ref = Some(open_ref);
+        self.transport_connect()?;
+        fb.connect_clock.set(Some(self.st.borrow().connect_clock));
+        Ok(())
+    }
+
+    /// `cancelFallback()`.
+    fn cancel_fallback(&self) -> Result<(), H::Error> {
+        self.clear_fallback_timer();
+        let refs: Vec<String> = {
+            let st = self.st.borrow();
+            st.fallback_ref.iter().chain(st.fallback_error_ref.iter()).cloned().collect()
+        };
+        self.off_refs(&refs);
+        Ok(())
+    }
+
+    fn clear_fallback_timer(&self) {
+        let t = self.st.borrow_mut().fallback_timer.take();
+        if let Some(t) = t {
+            self.host.clear_timeout(&t);
+        }
+    }
+
+    fn fallback_is_current(&self, fb: &Fallback<H>) -> bool {
+        let st = self.st.borrow();
+        fb.connect_clock.get() == Some(st.connect_clock) && !st.close_was_clean
+    }
+
+    /// The `fallback(reason)` closure: switch to LongPoll for good.
+    fn fall_back(self: &Rc<Self>, fb: &Rc<Fallback<H>>, reason: Option<&H::Payload>) -> Result<(), H::Error> {
+        let name = self.host.transport_name(&fb.class);
+        self.log_with(
+            "transport",
+            || format!("falling back to {name}..."),
+            reason.map_or(LogData::None, LogData::Value),
+        )?;
+        let error_ref = fb.error_ref.borrow().clone();
+        if let Some(r) = error_ref {
+            self.off_refs(&[r]);
+        }
+        fb.primary.set(false);
+        let clock = self.replace_transport(fb.class.clone())?;
+        if clock != self.st.borrow().connect_clock {
+            return Ok(());
+        }
         self.transport_connect()
+    }
+
+    /// The fallback's error callback.
+    fn fallback_on_error(self: &Rc<Self>, fb: &Rc<Fallback<H>>, error: &H::Payload) -> Result<(), H::Error> {
+        if !self.fallback_is_current(fb) {
+            return Ok(());
+        }
+        self.log_with("transport", || "error".to_owned(), LogData::Value(error))?;
+        if fb.primary.get() && !fb.established.get() {
+            self.clear_fallback_timer();
+            self.fall_back(fb, Some(error))?;
+        }
+        Ok(())
+    }
+
+    /// The fallback's open callback.
+    fn fallback_on_open(self: &Rc<Self>, fb: &Rc<Fallback<H>>) -> Result<(), H::Error> {
+        if !fb.primary.get() {
+            let (same, clean, passed) = {
+                let st = self.st.borrow();
+                (st.transport == fb.class, st.close_was_clean, st.primary_passed_health_check)
+            };
+            if !same || clean {
+                return Ok(());
+            }
+            let name = self.host.transport_name(&fb.class);
+            if !passed {
+                self.host.store_session(&format!("phx:fallback:{name}"), "true")?;
+            }
+            return self.log_with("transport", || format!("established {name} fallback"), LogData::None);
+        }
+        if !self.fallback_is_current(fb) {
+            return Ok(());
+        }
+        fb.established.set(true);
+        self.clear_fallback_timer();
+        let id = self.host.set_timeout(Task::Fallback(fb.clone()), fb.threshold);
+        self.st.borrow_mut().fallback_timer = Some(id);
+        if !self.is_connected() {
+            return Ok(());
+        }
+        let r = self.make_ref();
+        let start = self.host.now();
+        if let Some(c) = self.connection() {
+            c.pings.borrow_mut().push((r.clone(), PingCb::Fallback(fb.clone()), start));
+        }
+        let msg = Outgoing {
+            topic: event::PHOENIX_TOPIC.to_owned(),
+            event: event::HEARTBEAT.to_owned(),
+            payload: self.host.empty_object(),
+            ref_: RefVal::Str(r),
+            join_ref: RefVal::Undefined,
+        };
+        self.push(msg, None)
+    }
+
+    /// The health-check ping came back: the primary transport works.
+    fn fallback_health_ok(&self, _fb: &Rc<Fallback<H>>, rtt: f64) -> Result<(), H::Error> {
+        self.log_with("transport", || "connected to primary after".to_owned(), LogData::Number(rtt))?;
+        self.st.borrow_mut().primary_passed_health_check = true;
+        self.clear_fallback_timer();
+        Ok(())
     }
 
     /// `transportConnect()`.
@@ -487,6 +680,7 @@ impl<H: Host> SocketInner<H> {
             st.close_was_clean = true;
             st.connection.clone()
         };
+        self.clear_fallback_timer();
         self.reset_reconnect_timer();
         if let Some(c) = &conn {
             c.ended.set(true);
@@ -506,6 +700,7 @@ impl<H: Host> SocketInner<H> {
             st.close_was_clean = true;
             (st.connect_clock, st.connection.clone())
         };
+        self.clear_fallback_timer();
         self.reset_reconnect_timer();
         self.st.borrow_mut().transport = class;
         if let Some(conn) = conn {
@@ -636,7 +831,7 @@ impl<H: Host> SocketInner<H> {
         let r = self.make_ref();
         let start = self.host.now();
         if let Some(c) = self.connection() {
-            c.pings.borrow_mut().push((r.clone(), callback, start));
+            c.pings.borrow_mut().push((r.clone(), PingCb::User(callback), start));
         }
         let msg = Outgoing {
             topic: event::PHOENIX_TOPIC.to_owned(),
@@ -781,6 +976,8 @@ impl<H: Host> SocketInner<H> {
                     }
                 }
                 SockCb::ChannelError(ch) => ch.reset_rejoin_timer(&self.host),
+                SockCb::FallbackOpen(fb) => self.fallback_on_open(fb)?,
+                SockCb::FallbackError(_) => {}
             }
         }
         Ok(())
@@ -800,6 +997,8 @@ impl<H: Host> SocketInner<H> {
             match cb {
                 SockCb::User(f) => self.host.call_on_error(f, error, &transport_before, established_before)?,
                 SockCb::ChannelError(ch) | SockCb::ChannelOpen(ch) => ch.reset_rejoin_timer(&self.host),
+                SockCb::FallbackError(fb) => self.fallback_on_error(fb, error)?,
+                SockCb::FallbackOpen(_) => {}
             }
         }
         self.trigger_chan_error("connection_error", Some(conn))
@@ -823,6 +1022,7 @@ impl<H: Host> SocketInner<H> {
             match cb {
                 SockCb::User(f) => self.host.call_with(f, ev)?,
                 SockCb::ChannelError(ch) | SockCb::ChannelOpen(ch) => ch.reset_rejoin_timer(&self.host),
+                SockCb::FallbackError(_) | SockCb::FallbackOpen(_) => {}
             }
         }
         Ok(())
@@ -879,8 +1079,10 @@ impl<H: Host> SocketInner<H> {
                 let mut pings = c.pings.borrow_mut();
                 pings.iter().position(|(pr, _, _)| pr == r).map(|i| pings.remove(i))
             };
-            if let Some((_, cb, start)) = ping {
-                self.host.call_number(&cb, self.host.now() - start)?;
+            match ping {
+                Some((_, PingCb::User(cb), start)) => self.host.call_number(&cb, self.host.now() - start)?,
+                Some((_, PingCb::Fallback(fb), start)) => self.fallback_health_ok(&fb, self.host.now() - start)?,
+                None => {}
             }
         }
         Ok(())
@@ -913,6 +1115,10 @@ impl<H: Host> SocketInner<H> {
             Task::PushTimeout(push) => push.trigger(&self.host, "timeout", self.host.empty_object()),
             Task::BufferWait(td) => self.wait_for_buffer_done(&td),
             Task::ClosedWait(td) => self.wait_for_socket_closed(&td),
+            Task::Fallback(fb) => {
+                self.st.borrow_mut().fallback_timer = None;
+                self.fall_back(&fb, None)
+            }
         }
     }
 

@@ -549,6 +549,27 @@ impl Host for JsHost {
         }
     }
 
+    fn get_session(&self, key: &str) -> Result<Option<String>, JsValue> {
+        let store = self.session_store.borrow().clone();
+        if !store.is_truthy() {
+            return Ok(None);
+        }
+        let get_item = get(&store, "getItem");
+        let f: &Function = get_item.unchecked_ref();
+        let v = f.call1(&store, &JsValue::from_str(key))?;
+        Ok(if v.is_truthy() { Some(v.as_string().unwrap_or_default()) } else { None })
+    }
+
+    fn store_session(&self, key: &str, value: &str) -> Result<(), JsValue> {
+        let store = self.session_store.borrow().clone();
+        if !store.is_truthy() {
+            return Ok(());
+        }
+        let set_item = get(&store, "setItem");
+        let f: &Function = set_item.unchecked_ref();
+        f.call2(&store, &JsValue::from_str(key), &JsValue::from_str(value)).map(drop)
+    }
+
     fn page_hidden(&self) -> bool {
         let Some(w) = globals::window() else { return false };
         let doc = get(&w, "document");

@@ -106,6 +106,9 @@ impl JsSocket {
         *host.auth_token_value.borrow_mut() = if auth.is_truthy() { closure_or_fn(&auth) } else { auth.clone() };
         let inner = SocketInner::new(host, &end_point, options);
         JsHost::bind(&inner);
+        let lp = super::long_poll_class();
+        let fallback_ms = get(&opts, "longPollFallbackMs").as_f64();
+        inner.set_long_poll(if lp.is_undefined() { None } else { Some(lp) }, fallback_ms);
         let session_store = {
             let s = get(&opts, "sessionStorage");
             if s.is_truthy() { s } else { get(&g, "sessionStorage") }
@@ -506,7 +509,7 @@ impl JsSocket {
 
     #[wasm_bindgen(getter, js_name = primaryPassedHealthCheck)]
     pub fn primary_passed_health_check(&self) -> bool {
-        false
+        self.inner.st.borrow().primary_passed_health_check
     }
 }
 

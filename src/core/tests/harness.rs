@@ -487,6 +487,7 @@ fn task_kind(task: &Task<TestHost>) -> String {
         }
         Task::BufferWait(_) => "buffer_wait".into(),
         Task::ClosedWait(_) => "closed_wait".into(),
+        Task::Fallback(_) => "fallback".into(),
     }
 }
 
