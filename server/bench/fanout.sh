@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Broadcast fan-out benchmark of the reference server (loopback only).
+# Usage: server/bench/fanout.sh [CLIENTS] [MESSAGES] [PAYLOAD_BYTES]
+# Env: CARGO_TARGET_DIR (default target/), results in server/bench-results.json.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+CLIENTS=${1:-2000}
+MESSAGES=${2:-200}
+PAYLOAD=${3:-100}
+TARGET=${CARGO_TARGET_DIR:-target}
+# Each client costs two fds (client and server side, both processes inherit this limit).
+ulimit -n "$(( CLIENTS * 2 + 1024 > 65536 ? 65536 : CLIENTS * 2 + 1024 ))" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+cargo build --release -p phoenix-server --bin phoenix-server --example fanout
+exec "$TARGET/release/examples/fanout" --server "$TARGET/release/phoenix-server" \
+  --clients "$CLIENTS" --messages "$MESSAGES" --payload "$PAYLOAD" --out server/bench-results.json

@@ -1,0 +1,232 @@
+//! Broadcast fan-out benchmark (not a test). Run it through `server/bench/fanout.sh`, which
+//! builds the release server, raises the fd limit and calls:
+//!
+//! ```text
+//! cargo run --release -p phoenix-server --example fanout -- \
+//!     --server target/release/phoenix-server --clients 2000 --messages 200 --payload 100
+//! ```
+//!
+//! It spawns the server binary on 127.0.0.1:0, connects N WebSocket clients (v2 JSON) that all
+//! join one `bench:fanout` topic, records the server's RSS before and after, then one more
+//! client sends M `shout`s and the clock runs until every client got every broadcast.
+//! Results go to `server/bench-results.json` (override with `--out`). Loopback only; every loop
+//! is bounded in count and time.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_tungstenite::tungstenite::Message;
+
+struct Args {
+    server: String,
+    clients: usize,
+    messages: usize,
+    payload: usize,
+    out: String,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        server: "target/release/phoenix-server".into(),
+        clients: 2000,
+        messages: 200,
+        payload: 100,
+        out: concat!(env!("CARGO_MANIFEST_DIR"), "/bench-results.json").into(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let v = it.next().unwrap_or_default();
+        match flag.as_str() {
+            "--server" => a.server = v,
+            "--clients" => a.clients = v.parse().expect("--clients N"),
+            "--messages" => a.messages = v.parse().expect("--messages M"),
+            "--payload" => a.payload = v.parse().expect("--payload BYTES"),
+            "--out" => a.out = v,
+            other => panic!("unknown flag {other}"),
+        }
+    }
+    a
+}
+
+fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn_server(bin: &str) -> (Server, String) {
+    let mut child = Command::new(bin)
+        .args(["--addr", "127.0.0.1:0", "--idle-timeout-ms", "600000", "--static-dir", "/nonexistent"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("read listening line");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    (Server(child), addr)
+}
+
+async fn token(addr: &str, name: &str) -> String {
+    let body = json!({ "name": name }).to_string();
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect for token");
+    let req = format!(
+        "POST /api/token HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    tcp.write_all(req.as_bytes()).await.expect("write");
+    let mut resp = String::new();
+    tcp.read_to_string(&mut resp).await.expect("read");
+    let json_start = resp.find("\r\n\r\n").map(|i| i + 4).unwrap_or(0);
+    let v: serde_json::Value = serde_json::from_str(resp[json_start..].trim()).expect("token json");
+    v["token"].as_str().expect("token").to_string()
+}
+
+#[tokio::main]
+async fn main() {
+    let a = args();
+    let (server, addr) = spawn_server(&a.server);
+    let pid = server.0.id();
+    let tok = token(&addr, "bench").await;
+    let url = format!("ws://{addr}/socket/websocket?token={tok}&vsn=2.0.0");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let rss_base = rss_kb(pid);
+
+    // Connect and join, 100 at a time.
+    let received = Arc::new(AtomicU64::new(0));
+    let t_connect = Instant::now();
+    let mut readers = Vec::with_capacity(a.clients);
+    let mut connected = 0usize;
+    for chunk_start in (0..a.clients).step_by(100) {
+        let n = (a.clients - chunk_start).min(100);
+        let mut pending = Vec::with_capacity(n);
+        for _ in 0..n {
+            let url = url.clone();
+            pending.push(tokio::spawn(async move {
+                let (mut ws, _) = tokio_tungstenite::connect_async(url).await.ok()?;
+                ws.send(Message::text(r#"["1","1","bench:fanout","phx_join",{}]"#)).await.ok()?;
+                loop {
+                    match ws.next().await? {
+                        Ok(Message::Text(t)) if t.as_str().contains("phx_reply") => return Some(ws),
+                        Ok(_) => continue,
+                        Err(_) => return None,
+                    }
+                }
+            }));
+        }
+        for p in pending {
+            if let Ok(Some(ws)) = p.await {
+                connected += 1;
+                let received = Arc::clone(&received);
+                readers.push(tokio::spawn(async move {
+                    let (_sink, mut stream) = ws.split();
+                    while let Some(Ok(msg)) = stream.next().await {
+                        if let Message::Text(t) = msg {
+                            if t.as_str().contains("\"shout\"") {
+                                received.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                }));
+            }
+        }
+    }
+    let connect_s = t_connect.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_connected = rss_kb(pid);
+    eprintln!("connected {connected}/{} clients in {connect_s:.1}s; server RSS {rss_base} -> {rss_connected} kB", a.clients);
+
+    // One more client shouts M times; everyone (sender included) receives each shout.
+    let (mut sender, _) = tokio_tungstenite::connect_async(url.clone()).await.expect("sender connect");
+    sender
+        .send(Message::text(r#"["1","1","bench:fanout","phx_join",{}]"#))
+        .await
+        .expect("sender join");
+    let body = "x".repeat(a.payload);
+    let expected = (connected as u64 + 1) * a.messages as u64;
+    let sender_count = Arc::new(AtomicU64::new(0));
+    let frame = json!(["1", null, "bench:fanout", "shout", {"b": body}]).to_string();
+    let t0 = Instant::now();
+    let (mut sink, mut stream) = sender.split();
+    let sc = Arc::clone(&sender_count);
+    let sender_reader = tokio::spawn(async move {
+        while let Some(Ok(Message::Text(t))) = stream.next().await {
+            if t.as_str().contains("\"shout\"") {
+                sc.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
+    for _ in 0..a.messages {
+        sink.send(Message::text(frame.clone())).await.expect("shout");
+    }
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let mut peak_rss = rss_connected;
+    loop {
+        let got = received.load(Ordering::Relaxed) + sender_count.load(Ordering::Relaxed);
+        peak_rss = peak_rss.max(rss_kb(pid));
+        if got >= expected || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let elapsed = t0.elapsed().as_secs_f64();
+    let delivered = received.load(Ordering::Relaxed) + sender_count.load(Ordering::Relaxed);
+    let rate = delivered as f64 / elapsed;
+    let per_conn = if connected > 0 {
+        (rss_connected.saturating_sub(rss_base)) as f64 / connected as f64
+    } else {
+        0.0
+    };
+    let result = json!({
+        "clients_requested": a.clients,
+        "clients_connected": connected,
+        "messages": a.messages,
+        "payload_bytes": a.payload,
+        "expected_deliveries": expected,
+        "delivered": delivered,
+        "elapsed_s": elapsed,
+        "deliveries_per_s": rate.round(),
+        "connect_s": connect_s,
+        "server_rss_base_kb": rss_base,
+        "server_rss_connected_kb": rss_connected,
+        "server_rss_peak_kb": peak_rss,
+        "server_rss_per_connection_kb": (per_conn * 10.0).round() / 10.0,
+        "note": "server and clients share this machine's cores over loopback; the client side costs CPU too",
+        "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+    });
+    eprintln!("{}", serde_json::to_string_pretty(&result).unwrap_or_default());
+    std::fs::write(&a.out, serde_json::to_string_pretty(&result).unwrap_or_default() + "\n").expect("write results");
+    eprintln!("wrote {}", a.out);
+    for r in readers {
+        r.abort();
+    }
+    sender_reader.abort();
+    drop(server);
+}
