@@ -1,0 +1,39 @@
+// Bundles the demo page (www/app.js -> www/dist/app.js) with esbuild, importing the package the
+// way an app does: `import { Socket, Presence } from "phoenix-wasm"`, resolved through this
+// repository's package.json "exports" (a package self-reference), i.e. the built dist/.
+//
+//   npm run build          # the package (dist/)
+//   node www/build.mjs     # the page; --watch rebuilds on change
+import * as esbuild from "esbuild";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "..");
+if (!fs.existsSync(path.join(root, "dist", "phoenix-wasm.mjs"))) {
+  console.error("www/build.mjs: dist/phoenix-wasm.mjs is missing: run `npm run build` first");
+  process.exit(1);
+}
+
+const options = {
+  absWorkingDir: root,
+  entryPoints: [path.join(here, "app.js")],
+  outfile: path.join(here, "dist", "app.js"),
+  bundle: true,
+  format: "esm",
+  platform: "browser",
+  target: ["es2020"],
+  minify: true,
+  sourcemap: true,
+  legalComments: "none",
+  logLevel: "info",
+};
+
+if (process.argv.includes("--watch")) {
+  const ctx = await esbuild.context(options);
+  await ctx.watch();
+  console.log("www/build.mjs: watching www/app.js");
+} else {
+  await esbuild.build(options);
+}
