@@ -1289,17 +1289,33 @@ pub fn encode_uri_component(s: &str) -> String {
     out
 }
 
-/// A ref counter value as `Number.prototype.toString` prints it (integers up to 2^53).
+/// A number as `Number.prototype.toString` prints it, for the integers refs are made of.
+/// Fractions (never produced by the ref counter) keep six digits: `f64`'s `Display` alone would
+/// add some 20 KB of float formatting to the wasm.
 pub fn format_number(n: f64) -> String {
     if n.is_nan() {
-        "NaN".to_owned()
-    } else if n.is_infinite() {
-        if n > 0.0 { "Infinity" } else { "-Infinity" }.to_owned()
-    } else if n.fract() == 0.0 && n.abs() < 1e21 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
+        return "NaN".to_owned();
     }
+    if n.is_infinite() {
+        return if n > 0.0 { "Infinity" } else { "-Infinity" }.to_owned();
+    }
+    let int = n.trunc();
+    let mut out = if int.abs() < 9.007_199_254_740_992e15 {
+        (int as i64).to_string()
+    } else {
+        return "NaN".to_owned();
+    };
+    if n < 0.0 && int == 0.0 {
+        out.insert(0, '-');
+    }
+    let frac = (n - int).abs();
+    if frac > 0.0 {
+        let digits = ((frac * 1e6).round() as u64).to_string();
+        let digits = format!("{digits:0>6}");
+        out.push('.');
+        out.push_str(digits.trim_end_matches('0'));
+    }
+    out
 }
 
 /// `Rc::make_mut` for vectors whose elements are not `Clone` as a bound (they clone by hand).

@@ -182,6 +182,7 @@ pub fn serializer() -> JsValue {
     }
     let assert_field_size = Closure::<dyn Fn(f64, String) -> Result<(), JsValue>>::new(|size: f64, name: String| {
         if size > 255.0 {
+            let size = crate::core::socket::format_number(size);
             return Err(js_sys::Error::new(&format!(
                 "unable to convert {name} to binary: must be less than or equal to 255 bytes, but is {size} bytes"
             ))
