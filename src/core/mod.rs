@@ -18,6 +18,7 @@ pub mod channel;
 pub mod constants;
 pub mod error;
 pub mod host;
+pub mod longpoll;
 pub mod presence;
 pub mod push;
 pub mod serializer;
