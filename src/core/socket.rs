@@ -1300,7 +1300,7 @@ pub fn format_number(n: f64) -> String {
         return if n > 0.0 { "Infinity" } else { "-Infinity" }.to_owned();
     }
     let int = n.trunc();
-    let mut out = if int.abs() < 9.007_199_254_740_992e15 {
+    let mut out = if int.abs() < 9.2e18 {
         (int as i64).to_string()
     } else {
         return "NaN".to_owned();
