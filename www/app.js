@@ -11,7 +11,6 @@ import { Socket, Presence, LongPoll } from "phoenix-wasm";
 
 const ROOM_NAME = /^[A-Za-z0-9_-]{1,32}$/;
 const MAX_BODY = 2000;
-const TYPING_SEND_EVERY_MS = 2000;
 const SUGGESTED_ROOMS = ["lobby", "random", "rust", "elixir"];
 const STORE_KEY = "phoenix-wasm-chat";
 
@@ -29,6 +28,9 @@ const config = {
   typingMs: positiveInt(query.get("typing"), 3000),
   debug: query.get("debug") === "1",
 };
+// While someone types, `typing` goes out this often, so that others' indicators (which stay
+// config.typingMs after the last event) do not flicker.
+const TYPING_SEND_EVERY_MS = Math.min(2000, Math.floor(config.typingMs * 0.6));
 const presenceSupported = typeof Presence === "function";
 const longPollSupported = typeof LongPoll === "function";
 
@@ -654,6 +656,7 @@ $("composer").addEventListener("submit", async (e) => {
   input.value = "";
   autosize(input);
   showError("send-error", "");
+  lastTypingSent = 0; // the next keystroke announces typing again at once
   try {
     await sendMessage(body);
   } catch (err) {

@@ -4,6 +4,10 @@
 //
 //   npm run build          # the package (dist/)
 //   node www/build.mjs     # the page; --watch rebuilds on change
+//
+// Cross-check: `node www/build.mjs --reference DIR` writes a complete copy of the site to DIR
+// built against npm phoenix@1.8.16 (phoenix.js) instead; run the end-to-end suite on it with
+// `PHX_E2E_WWW=DIR node --test tests/browser/e2e/` to tell page bugs from package bugs.
 import * as esbuild from "esbuild";
 import fs from "node:fs";
 import path from "node:path";
@@ -11,7 +15,9 @@ import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..");
-if (!fs.existsSync(path.join(root, "dist", "phoenix-wasm.mjs"))) {
+const refAt = process.argv.indexOf("--reference");
+const reference = refAt > 0 ? path.resolve(process.argv[refAt + 1] || "") : null;
+if (!reference && !fs.existsSync(path.join(root, "dist", "phoenix-wasm.mjs"))) {
   console.error("www/build.mjs: dist/phoenix-wasm.mjs is missing: run `npm run build` first");
   process.exit(1);
 }
@@ -19,7 +25,7 @@ if (!fs.existsSync(path.join(root, "dist", "phoenix-wasm.mjs"))) {
 const options = {
   absWorkingDir: root,
   entryPoints: [path.join(here, "app.js")],
-  outfile: path.join(here, "dist", "app.js"),
+  outfile: path.join(reference || here, "dist", "app.js"),
   bundle: true,
   format: "esm",
   platform: "browser",
@@ -29,6 +35,12 @@ const options = {
   legalComments: "none",
   logLevel: "info",
 };
+
+if (reference) {
+  options.alias = { "phoenix-wasm": "phoenix" };
+  fs.mkdirSync(reference, { recursive: true });
+  for (const f of ["index.html", "style.css", "favicon.svg"]) fs.copyFileSync(path.join(here, f), path.join(reference, f));
+}
 
 if (process.argv.includes("--watch")) {
   const ctx = await esbuild.context(options);

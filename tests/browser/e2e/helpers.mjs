@@ -1,0 +1,227 @@
+// End-to-end helpers: the reference server (phoenix-server) serving www/, Debian Chromium via
+// playwright-core, and the demo page driven through its UI.
+//
+// Nothing is built here. Before running:
+//   npm run build && node www/build.mjs && cargo build -p phoenix-server
+// The server binary is $PHX_SERVER_BIN (default target/debug/phoenix-server).
+//
+// Every page records page errors and console errors; `chat.assertClean()` fails the test on any
+// of them (minus the browser's own network messages a test declares expected, e.g. while the
+// server is down on purpose). No helper sleeps for a fixed time: waits are on page state.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import assert from "node:assert/strict";
+import { ROOT, CHROMIUM, CHROMIUM_ARGS, browserTestOptions } from "../support.mjs";
+
+export { ROOT, browserTestOptions };
+
+// PHX_E2E_WWW: another build of the site, e.g. `node www/build.mjs --reference DIR` (phoenix.js).
+export const WWW = process.env.PHX_E2E_WWW ? path.resolve(process.env.PHX_E2E_WWW) : path.join(ROOT, "www");
+const WAIT = 10_000;
+
+export function serverBin() {
+  const bin = process.env.PHX_SERVER_BIN || path.join("target", "debug", "phoenix-server");
+  return path.isAbsolute(bin) ? bin : path.join(ROOT, bin);
+}
+
+/** Fails early with the command to run when something the suite does not build is missing. */
+export function checkPrerequisites() {
+  const missing = [];
+  if (!fs.existsSync(serverBin())) missing.push(`${serverBin()} (cargo build -p phoenix-server, or set PHX_SERVER_BIN)`);
+  if (!fs.existsSync(path.join(ROOT, "dist", "phoenix-wasm.mjs"))) missing.push("dist/phoenix-wasm.mjs (npm run build)");
+  if (!fs.existsSync(path.join(WWW, "dist", "app.js"))) missing.push("www/dist/app.js (node www/build.mjs)");
+  if (!fs.existsSync(CHROMIUM)) missing.push(`${CHROMIUM} (scripts/setup.sh installs chromium)`);
+  if (missing.length) throw new Error(`e2e prerequisites missing:\n  ${missing.join("\n  ")}`);
+}
+
+/**
+ * Spawns phoenix-server on 127.0.0.1:<port> (0 = ephemeral) serving www/. Resolves once it
+ * printed `listening on http://ADDR`. The returned handle can kill() and restart() it on the
+ * same port.
+ */
+export async function startServer({ port = 0, testHooks = false, args = [] } = {}) {
+  const server = { port, origin: null, child: null, logs: "", testHooks, args };
+  await launch(server);
+  server.post = (route, body) => post(server, route, body);
+  server.kill = (signal = "SIGKILL") => stop(server, signal);
+  server.stop = () => stop(server, "SIGTERM");
+  server.restart = async () => launch(server);
+  return server;
+}
+
+async function launch(server) {
+  const bin = serverBin();
+  const argv = ["--addr", `127.0.0.1:${server.port}`, "--static-dir", WWW, ...server.args];
+  if (server.testHooks) argv.push("--test-hooks");
+  const child = spawn(bin, argv, {
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || "warn" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  server.child = child;
+  child.exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  child.stderr.on("data", (d) => {
+    server.logs += d;
+    if (process.env.PHX_SERVER_LOG) process.stderr.write(d);
+  });
+  const addr = await new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`server did not start; stderr:\n${server.logs}`)), 15_000);
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/^listening on http:\/\/(\S+)$/m);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}; stderr:\n${server.logs}`));
+    });
+  });
+  server.port = Number(addr.split(":").pop());
+  server.origin = `http://${addr}`;
+  return server;
+}
+
+async function stop(server, signal) {
+  const child = server.child;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await child.exited;
+  clearTimeout(timer);
+}
+
+export async function post(server, route, body) {
+  const res = await fetch(server.origin + route, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed = text;
+  try { parsed = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+  return { status: res.status, body: parsed };
+}
+
+/** Debian Chromium (never downloaded); one browser per test file, one context per user. */
+export async function launchBrowser() {
+  checkPrerequisites();
+  const { chromium } = await import("playwright-core");
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+}
+
+// Messages from the wasm side that mean a trap or a Rust panic, whatever the console level.
+const TRAP = /RuntimeError|unreachable|panicked at|wasm-bindgen|memory access out of bounds/i;
+
+/**
+ * Opens the demo in a new context (or `context`), signs in as `name` through the form and waits
+ * until the socket is connected and `#lobby` is joined. `query` is the page's query string.
+ */
+export async function openChat(browser, server, name, { query = "", context = null, viewport } = {}) {
+  const ctx = context || await browser.newContext({ viewport: viewport || { width: 1200, height: 760 } });
+  const page = await ctx.newPage();
+  const errors = [];
+  const expected = []; // regexps of browser-generated messages a test declared expected
+  page.on("pageerror", (err) => errors.push(`pageerror: ${err.stack || err.message}`));
+  page.on("console", (msg) => {
+    const text = msg.text();
+    if (msg.type() === "error") {
+      if (!expected.some((re) => re.test(text))) errors.push(`console.error: ${text} (${msg.location()?.url || "?"})`);
+    } else if (TRAP.test(text)) {
+      errors.push(`console.${msg.type()} (wasm trap?): ${text}`);
+    }
+  });
+  page.on("crash", () => errors.push("page crashed"));
+  await page.goto(`${server.origin}/${query ? `?${query}` : ""}`);
+  await page.fill("#name", name);
+  await page.click("#login-button");
+  const chat = makeChat(page, ctx, name, errors, expected, !context);
+  await chat.waitStatus("connected");
+  await chat.waitJoined("lobby");
+  return chat;
+}
+
+function makeChat(page, context, name, errors, expected, ownsContext) {
+  const chat = {
+    page,
+    context,
+    name,
+    errors,
+    /** Declares browser network noise expected from now on (e.g. while the server is down). */
+    expectConsole(re) { expected.push(re); },
+    assertClean() {
+      assert.deepEqual(errors, [], `${name}: page errors or console errors`);
+    },
+    async close() {
+      if (ownsContext) await context.close();
+      else await page.close();
+    },
+    async waitStatus(status, timeout = WAIT) {
+      await page.locator(`#status[data-state="${status}"]`).waitFor({ timeout })
+        .catch(failWith(`${name}: status never became "${status}"`, chat));
+    },
+    async waitJoined(room, timeout = WAIT) {
+      await page.locator(`#rooms li[data-room="${room}"][data-status="joined"]`).waitFor({ timeout })
+        .catch(failWith(`${name}: #${room} never joined`, chat));
+    },
+    async joinRoom(room) {
+      await page.fill("#room-name", room);
+      await page.click("#join-form button");
+    },
+    async switchRoom(room) {
+      await page.click(`#rooms li[data-room="${room}"] button`);
+      await page.locator(`#rooms li[data-room="${room}"].active`).waitFor({ timeout: WAIT });
+    },
+    /** Types and sends through the composer; resolves once the message is on this page. */
+    async send(body) {
+      await page.fill("#message", body);
+      await page.press("#message", "Enter");
+      await chat.waitMessage(body);
+    },
+    async waitMessage(body, timeout = WAIT) {
+      await page.locator("#messages .message .body", { hasText: body }).first().waitFor({ timeout })
+        .catch(failWith(`${name}: message "${body}" never shown`, chat));
+    },
+    messages() {
+      return page.$$eval("#messages .message", (lis) => lis.map((li) => ({
+        user: li.dataset.user,
+        body: li.querySelector(".body").textContent,
+      })));
+    },
+    online() {
+      return page.$$eval("#online .person", (lis) => lis.map((li) => ({ user: li.dataset.user, tabs: Number(li.dataset.tabs) })));
+    },
+    async waitOnline(users, timeout = WAIT) {
+      const want = [...users].sort().join(",");
+      await page.waitForFunction(
+        (w) => [...document.querySelectorAll("#online .person")].map((li) => li.dataset.user).sort().join(",") === w,
+        want, { timeout },
+      ).catch(failWith(`${name}: online list never became [${want}]`, chat));
+    },
+    /** Fails with a clear message when the package has no Presence (the Presence issue). */
+    async requirePresence() {
+      const ok = await page.evaluate(() => window.chat.presenceSupported);
+      assert.ok(ok, "phoenix-wasm (dist/phoenix-wasm.mjs) exports no Presence: the page cannot show who is online. "
+        + "This test passes once the Presence implementation lands in the package.");
+    },
+    events() {
+      return page.evaluate(() => window.chat.state.events);
+    },
+  };
+  return chat;
+}
+
+function failWith(message, chat) {
+  return async (err) => {
+    let extra = "";
+    try {
+      const status = await chat.page.locator("#status").getAttribute("data-state", { timeout: 1000 });
+      extra = `\n  status: ${status}`;
+    } catch { /* page gone */ }
+    if (chat.errors.length) extra += `\n  page errors:\n    ${chat.errors.join("\n    ")}`;
+    throw new Error(`${message}${extra}\n  (${err.message.split("\n")[0]})`);
+  };
+}
