@@ -8,8 +8,11 @@ CLIENTS=${1:-2000}
 MESSAGES=${2:-200}
 PAYLOAD=${3:-100}
 TARGET=${CARGO_TARGET_DIR:-target}
-# Each client costs two fds (client and server side, both processes inherit this limit).
-ulimit -n "$(( CLIENTS * 2 + 1024 > 65536 ? 65536 : CLIENTS * 2 + 1024 ))" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+# Each client costs one fd in the bench process and one in the server (both inherit this limit).
+WANT=$(( CLIENTS + 1024 ))
+HARD=$(ulimit -Hn)
+if [ "$HARD" != unlimited ] && [ "$WANT" -gt "$HARD" ]; then WANT=$HARD; fi
+ulimit -n "$WANT"
 cargo build --release -p phoenix-server --bin phoenix-server --example fanout
 exec "$TARGET/release/examples/fanout" --server "$TARGET/release/phoenix-server" \
   --clients "$CLIENTS" --messages "$MESSAGES" --payload "$PAYLOAD" --out server/bench-results.json

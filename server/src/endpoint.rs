@@ -35,6 +35,11 @@ pub struct EndpointConfig {
     pub outbound_queue: usize,
     /// Origin policy.
     pub check_origin: OriginCheck,
+    /// WebSocket read buffer per connection (tungstenite defaults to 128 KiB, allocated up
+    /// front: most of a connection's memory). Bigger messages still work.
+    pub read_buffer_size: usize,
+    /// Bytes buffered before a write is flushed (the buffer keeps its capacity).
+    pub write_buffer_size: usize,
 }
 
 impl Default for EndpointConfig {
@@ -44,6 +49,8 @@ impl Default for EndpointConfig {
             max_frame_size: 1024 * 1024,
             outbound_queue: 1024,
             check_origin: OriginCheck::SameHost,
+            read_buffer_size: 4 * 1024,
+            write_buffer_size: 16 * 1024,
         }
     }
 }

@@ -100,8 +100,11 @@ async fn upgrade(
             return forbidden();
         }
     };
-    let max = state.endpoint.config().max_frame_size;
+    let cfg = state.endpoint.config();
+    let max = cfg.max_frame_size;
     ws.protocols(["phoenix"])
+        .read_buffer_size(cfg.read_buffer_size)
+        .write_buffer_size(cfg.write_buffer_size)
         .max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |ws| {
