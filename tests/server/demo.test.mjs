@@ -305,3 +305,10 @@ test("bench: join {}, ping echoes any payload, shout broadcasts to all incl. sen
   assert.deepEqual(await viaHttp, { z: 1 });
   await closeAll(a, b);
 });
+
+test("socket: phoenix.js URL quirks (null params make `&&`, nested keys) do not break the connect", async () => {
+  const token = await tokenFor(server, "quirk");
+  const s = await openSocket(server, { params: { token, nul: null, nested: { a: [1, 2] }, und: undefined } });
+  assert.deepEqual(await join(s.channel("bench:quirk")), {});
+  await closeAll(s);
+});
