@@ -118,16 +118,19 @@ function signOut() {
 }
 
 // Tokens are signed by the server and expire (or die with a server restart, whose secret is
-// random). When connecting keeps failing, get a fresh one: `params` is a function, so the next
-// attempt uses it.
+// random), and a refused upgrade looks like any other failure from here. So when connecting
+// fails, get a fresh token: `params` is a function, so the next attempt uses it. After a
+// successful refresh, wait a while before the next one.
 let tokenRefresh = null;
 let lastTokenRefresh = 0;
 function refreshTokenSoon() {
-  if (tokenRefresh || Date.now() - lastTokenRefresh < 1000 || !state.user) return;
-  lastTokenRefresh = Date.now();
+  if (tokenRefresh || Date.now() - lastTokenRefresh < 3000 || !state.user) return;
   tokenRefresh = fetchToken(state.user)
-    .then((token) => { state.token = token; })
-    .catch(() => { /* server unreachable: the socket keeps retrying */ })
+    .then((token) => {
+      state.token = token;
+      lastTokenRefresh = Date.now();
+    })
+    .catch(() => { /* server unreachable: the socket keeps retrying, and so do we */ })
     .finally(() => { tokenRefresh = null; });
 }
 
@@ -154,8 +157,7 @@ function connect() {
   socket.onError(() => {
     logEvent("error");
     state.failuresSinceOpen++;
-    // A refused upgrade (stale token) looks like any other failure from here.
-    if (state.failuresSinceOpen >= 1) refreshTokenSoon();
+    refreshTokenSoon();
     if (state.socket === socket) setStatus(state.everConnected ? "reconnecting" : "connecting");
   });
   socket.onClose((event) => {

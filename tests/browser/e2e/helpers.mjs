@@ -129,19 +129,34 @@ export async function openChat(browser, server, name, { query = "", context = nu
   page.on("console", (msg) => {
     const text = msg.text();
     if (msg.type() === "error") {
-      if (!expected.some((re) => re.test(text))) errors.push(`console.error: ${text} (${msg.location()?.url || "?"})`);
+      const where = msg.location()?.url || "?";
+      if (!expected.some((re) => re.test(`${text} @ ${where}`))) errors.push(`console.error: ${text} (${where})`);
     } else if (TRAP.test(text)) {
       errors.push(`console.${msg.type()} (wasm trap?): ${text}`);
     }
   });
   page.on("crash", () => errors.push("page crashed"));
+  const frames = recordFrames(page);
   await page.goto(`${server.origin}/${query ? `?${query}` : ""}`);
   await page.fill("#name", name);
   await page.click("#login-button");
   const chat = makeChat(page, ctx, name, errors, expected, !context);
+  chat.frames = frames;
   await chat.waitStatus("connected");
   await chat.waitJoined("lobby");
   return chat;
+}
+
+/** The page's WebSockets (urls) and the frames it sent on them: {sockets, sent: [{binary, text|bytes}]}. */
+export function recordFrames(page) {
+  const rec = { sockets: [], sent: [] };
+  page.on("websocket", (ws) => {
+    rec.sockets.push(ws.url());
+    ws.on("framesent", ({ payload }) => rec.sent.push(typeof payload === "string"
+      ? { binary: false, text: payload }
+      : { binary: true, bytes: payload.length }));
+  });
+  return rec;
 }
 
 function makeChat(page, context, name, errors, expected, ownsContext) {
@@ -150,8 +165,15 @@ function makeChat(page, context, name, errors, expected, ownsContext) {
     context,
     name,
     errors,
-    /** Declares browser network noise expected from now on (e.g. while the server is down). */
-    expectConsole(re) { expected.push(re); },
+    /**
+     * Declares console errors expected from now on (tested against "text @ url"), e.g. the
+     * browser's own network errors while the server is down on purpose. Returns a function that
+     * withdraws the declaration.
+     */
+    expectConsole(re) {
+      expected.push(re);
+      return () => expected.splice(expected.indexOf(re), 1);
+    },
     assertClean() {
       assert.deepEqual(errors, [], `${name}: page errors or console errors`);
     },
