@@ -2,31 +2,9 @@
 // a refused join, the per-user notification channel, the `ignore` intercept, and LongPoll.
 import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, openChat, browserTestOptions } from "./helpers.mjs";
+import { useBrowser, browserTestOptions } from "./helpers.mjs";
 
-const skip = process.env.PHOENIX_WASM_SKIP_BROWSER === "1";
-let browser;
-const cleanup = [];
-before(async () => {
-  if (!skip) browser = await launchBrowser();
-});
-afterEach(async () => {
-  while (cleanup.length) await cleanup.pop()().catch(() => {});
-});
-after(async () => {
-  await browser?.close();
-});
-
-async function serverFor(opts) {
-  const server = await startServer(opts);
-  cleanup.push(() => server.stop());
-  return server;
-}
-async function chatFor(server, name, opts) {
-  const chat = await openChat(browser, server, name, opts);
-  cleanup.push(() => chat.close());
-  return chat;
-}
+const { serverFor, chatFor, browser, onCleanup } = useBrowser({ before, after, afterEach });
 
 test("binary push and binary reply (binary_echo) round trip", browserTestOptions(), async () => {
   const server = await serverFor();
@@ -153,8 +131,8 @@ test("LongPoll transport (?transport=longpoll) chats with a WebSocket user", bro
   // Until both halves exist this is a TODO (reported, not failed): the server's
   // /socket/longpoll and the package's LongPoll export are being built in parallel.
   const probe = await fetch(`${server.origin}/socket/longpoll?vsn=2.0.0`);
-  const look = await browser.newPage();
-  cleanup.push(() => look.close());
+  const look = await browser().newPage();
+  onCleanup(() => look.close());
   await look.goto(`${server.origin}/?transport=longpoll`);
   const supported = await look.evaluate(() => window.chat.longPollSupported);
   const missing = [

@@ -106,6 +106,38 @@ export async function post(server, route, body) {
   return { status: res.status, body: parsed };
 }
 
+/**
+ * Per-file setup for node:test: one browser for the file; each test's servers and chats are
+ * stopped after it (afterEach), whatever the outcome. Returns {serverFor, chatFor, browser()}.
+ */
+export function useBrowser({ before, after, afterEach }) {
+  let browser;
+  const cleanup = [];
+  before(async () => {
+    if (process.env.PHOENIX_WASM_SKIP_BROWSER !== "1") browser = await launchBrowser();
+  });
+  afterEach(async () => {
+    while (cleanup.length) await cleanup.pop()().catch(() => {});
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return {
+    browser: () => browser,
+    onCleanup: (fn) => cleanup.push(fn),
+    async serverFor(opts) {
+      const server = await startServer(opts);
+      cleanup.push(() => server.stop());
+      return server;
+    },
+    async chatFor(server, name, opts) {
+      const chat = await openChat(browser, server, name, opts);
+      cleanup.push(() => chat.close());
+      return chat;
+    },
+  };
+}
+
 /** Debian Chromium (never downloaded); one browser per test file, one context per user. */
 export async function launchBrowser() {
   checkPrerequisites();

@@ -3,31 +3,9 @@
 // with no page error and no wasm trap.
 import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, openChat, browserTestOptions } from "./helpers.mjs";
+import { useBrowser, browserTestOptions } from "./helpers.mjs";
 
-const skip = process.env.PHOENIX_WASM_SKIP_BROWSER === "1";
-let browser;
-const cleanup = [];
-before(async () => {
-  if (!skip) browser = await launchBrowser();
-});
-afterEach(async () => {
-  while (cleanup.length) await cleanup.pop()().catch(() => {});
-});
-after(async () => {
-  await browser?.close();
-});
-
-async function serverFor(opts) {
-  const server = await startServer(opts);
-  cleanup.push(() => server.stop());
-  return server;
-}
-async function chatFor(server, name, opts) {
-  const chat = await openChat(browser, server, name, opts);
-  cleanup.push(() => chat.close());
-  return chat;
-}
+const { serverFor, chatFor, browser, onCleanup } = useBrowser({ before, after, afterEach });
 
 test("server killed and restarted mid-chat: reconnecting banner, rejoin, messages flow again", browserTestOptions(), async () => {
   const server = await serverFor();
