@@ -77,7 +77,14 @@ impl Drop for Server {
 
 fn spawn_server(bin: &str) -> (Server, String) {
     let mut child = Command::new(bin)
-        .args(["--addr", "127.0.0.1:0", "--idle-timeout-ms", "600000", "--static-dir", "/nonexistent"])
+        .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--idle-timeout-ms",
+            "600000",
+            "--static-dir",
+            "/nonexistent",
+        ])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -85,7 +92,9 @@ fn spawn_server(bin: &str) -> (Server, String) {
         .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("read listening line");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read listening line");
     let addr = line
         .trim()
         .strip_prefix("listening on http://")
@@ -96,7 +105,9 @@ fn spawn_server(bin: &str) -> (Server, String) {
 
 async fn token(addr: &str, name: &str) -> String {
     let body = json!({ "name": name }).to_string();
-    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect for token");
+    let mut tcp = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connect for token");
     let req = format!(
         "POST /api/token HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
@@ -131,10 +142,14 @@ async fn main() {
             let url = url.clone();
             pending.push(tokio::spawn(async move {
                 let (mut ws, _) = tokio_tungstenite::connect_async(url).await.ok()?;
-                ws.send(Message::text(r#"["1","1","bench:fanout","phx_join",{}]"#)).await.ok()?;
+                ws.send(Message::text(r#"["1","1","bench:fanout","phx_join",{}]"#))
+                    .await
+                    .ok()?;
                 loop {
                     match ws.next().await? {
-                        Ok(Message::Text(t)) if t.as_str().contains("phx_reply") => return Some(ws),
+                        Ok(Message::Text(t)) if t.as_str().contains("phx_reply") => {
+                            return Some(ws)
+                        }
                         Ok(_) => continue,
                         Err(_) => return None,
                     }
@@ -164,7 +179,9 @@ async fn main() {
     eprintln!("connected {connected}/{} clients in {connect_s:.1}s; server RSS {rss_base} -> {rss_connected} kB", a.clients);
 
     // One more client shouts M times; everyone (sender included) receives each shout.
-    let (mut sender, _) = tokio_tungstenite::connect_async(url.clone()).await.expect("sender connect");
+    let (mut sender, _) = tokio_tungstenite::connect_async(url.clone())
+        .await
+        .expect("sender connect");
     sender
         .send(Message::text(r#"["1","1","bench:fanout","phx_join",{}]"#))
         .await
@@ -184,7 +201,9 @@ async fn main() {
         }
     });
     for _ in 0..a.messages {
-        sink.send(Message::text(frame.clone())).await.expect("shout");
+        sink.send(Message::text(frame.clone()))
+            .await
+            .expect("shout");
     }
     let deadline = Instant::now() + Duration::from_secs(180);
     let mut peak_rss = rss_connected;
@@ -221,8 +240,15 @@ async fn main() {
         "note": "server and clients share this machine's cores over loopback; the client side costs CPU too",
         "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
     });
-    eprintln!("{}", serde_json::to_string_pretty(&result).unwrap_or_default());
-    std::fs::write(&a.out, serde_json::to_string_pretty(&result).unwrap_or_default() + "\n").expect("write results");
+    eprintln!(
+        "{}",
+        serde_json::to_string_pretty(&result).unwrap_or_default()
+    );
+    std::fs::write(
+        &a.out,
+        serde_json::to_string_pretty(&result).unwrap_or_default() + "\n",
+    )
+    .expect("write results");
     eprintln!("wrote {}", a.out);
     for r in readers {
         r.abort();

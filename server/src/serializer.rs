@@ -529,4 +529,61 @@ mod tests {
         assert_eq!(Vsn::from_param(Some("3.0.0")), None);
         assert_eq!(Vsn::from_param(Some("")), None);
     }
+
+    mod prop {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn decode_binary_never_panics(data in proptest::collection::vec(any::<u8>(), 0..64)) {
+                let _ = decode_binary(Vsn::V2, &data);
+                let _ = decode_binary(Vsn::V1, &data);
+            }
+
+            #[test]
+            fn decode_text_never_panics(text in ".{0,64}") {
+                let _ = decode_text(Vsn::V2, &text);
+                let _ = decode_text(Vsn::V1, &text);
+            }
+
+            #[test]
+            fn decode_json_shapes_never_panic(v in json_value()) {
+                let text = v.to_string();
+                let _ = decode_text(Vsn::V2, &text);
+                let _ = decode_text(Vsn::V1, &text);
+            }
+
+            #[test]
+            fn binary_push_roundtrip(jr in "[a-z0-9]{1,10}", r in "[a-z0-9]{1,10}", topic in ".{0,40}", event in ".{0,40}",
+                                     payload in proptest::collection::vec(any::<u8>(), 0..32)) {
+                prop_assume!(topic.len() <= 255 && event.len() <= 255);
+                let mut frame = vec![0u8, jr.len() as u8, r.len() as u8, topic.len() as u8, event.len() as u8];
+                for s in [&jr, &r, &topic, &event] { frame.extend_from_slice(s.as_bytes()); }
+                frame.extend_from_slice(&payload);
+                let m = decode_binary(Vsn::V2, &frame).unwrap();
+                prop_assert_eq!(m.join_ref.as_deref(), Some(jr.as_str()));
+                prop_assert_eq!(m.msg_ref.as_deref(), Some(r.as_str()));
+                prop_assert_eq!(m.topic, topic);
+                prop_assert_eq!(m.event, event);
+                prop_assert_eq!(m.payload, Payload::Binary(Bytes::from(payload)));
+            }
+        }
+
+        fn json_value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(|n| json!(n)),
+                "[a-z]{0,6}".prop_map(Value::String),
+            ];
+            leaf.prop_recursive(3, 24, 6, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                    proptest::collection::btree_map("[a-z_]{1,8}", inner, 0..5)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+    }
 }

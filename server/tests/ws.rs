@@ -83,11 +83,19 @@ impl Channel for TestChannel {
             "panic" => panic!("boom (expected by the test)"),
             "track" | "update" | "untrack" | "list" => {
                 let key = payload.str_field("key").unwrap_or("k").to_string();
-                let meta = payload.as_json().and_then(|p| p.get("meta")).cloned().unwrap_or(json!({}));
+                let meta = payload
+                    .as_json()
+                    .and_then(|p| p.get("meta"))
+                    .cloned()
+                    .unwrap_or(json!({}));
                 let presence = socket.endpoint().presence();
                 let result = match event {
-                    "track" => presence.track(socket, &key, meta).map(|r| json!({"phx_ref": r})),
-                    "update" => presence.update(socket, &key, meta).map(|r| json!({"phx_ref": r})),
+                    "track" => presence
+                        .track(socket, &key, meta)
+                        .map(|r| json!({"phx_ref": r})),
+                    "update" => presence
+                        .update(socket, &key, meta)
+                        .map(|r| json!({"phx_ref": r})),
                     "untrack" => {
                         presence.untrack(socket, &key);
                         Ok(json!({}))
@@ -608,18 +616,38 @@ async fn presence_track_update_untrack_and_cleanup() {
     join(&mut a, "test:p", "1").await;
     join(&mut b, "test:p", "1").await;
 
-    send(&mut a, r#"["1","2","test:p","track",{"key":"alice","meta":{"m":1}}]"#).await;
+    send(
+        &mut a,
+        r#"["1","2","test:p","track",{"key":"alice","meta":{"m":1}}]"#,
+    )
+    .await;
     let reply = next_event(&mut a, "phx_reply").await;
-    let ref1 = reply[4]["response"]["phx_ref"].as_str().unwrap().to_string();
+    let ref1 = reply[4]["response"]["phx_ref"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let diff = next_event(&mut b, "presence_diff").await;
     assert_eq!(diff[0], Value::Null);
-    assert_eq!(diff[4], json!({"joins": {"alice": {"metas": [{"m": 1, "phx_ref": ref1}]}}, "leaves": {}}));
+    assert_eq!(
+        diff[4],
+        json!({"joins": {"alice": {"metas": [{"m": 1, "phx_ref": ref1}]}}, "leaves": {}})
+    );
     // tracking the same key twice from one channel is an error
     send(&mut a, r#"["1","3","test:p","track",{"key":"alice"}]"#).await;
-    assert_eq!(next_event(&mut a, "phx_reply").await[4]["response"]["reason"], "already tracked");
+    assert_eq!(
+        next_event(&mut a, "phx_reply").await[4]["response"]["reason"],
+        "already tracked"
+    );
 
-    send(&mut a, r#"["1","4","test:p","update",{"key":"alice","meta":{"m":2}}]"#).await;
-    let ref2 = next_event(&mut a, "phx_reply").await[4]["response"]["phx_ref"].as_str().unwrap().to_string();
+    send(
+        &mut a,
+        r#"["1","4","test:p","update",{"key":"alice","meta":{"m":2}}]"#,
+    )
+    .await;
+    let ref2 = next_event(&mut a, "phx_reply").await[4]["response"]["phx_ref"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_ne!(ref1, ref2);
     let diff = next_event(&mut b, "presence_diff").await;
     assert_eq!(
@@ -635,7 +663,10 @@ async fn presence_track_update_untrack_and_cleanup() {
     send(&mut a, r#"["1","5","test:p","untrack",{"key":"alice"}]"#).await;
     let diff = next_event(&mut b, "presence_diff").await;
     assert_eq!(diff[4]["joins"], json!({}));
-    assert_eq!(diff[4]["leaves"]["alice"]["metas"][0]["phx_ref"], ref2.as_str());
+    assert_eq!(
+        diff[4]["leaves"]["alice"]["metas"][0]["phx_ref"],
+        ref2.as_str()
+    );
     assert_eq!(endpoint.presence().list("test:p"), json!({}));
 
     // two entries under one key from two channels; closing one connection leaves one meta
@@ -643,7 +674,11 @@ async fn presence_track_update_untrack_and_cleanup() {
     send(&mut b, r#"["1","7","test:p","track",{"key":"k"}]"#).await;
     next_event(&mut b, "phx_reply").await;
     tokio::time::timeout(WAIT, async {
-        while endpoint.presence().list("test:p")["k"]["metas"].as_array().map_or(0, Vec::len) < 2 {
+        while endpoint.presence().list("test:p")["k"]["metas"]
+            .as_array()
+            .map_or(0, Vec::len)
+            < 2
+        {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     })
@@ -656,7 +691,12 @@ async fn presence_track_update_untrack_and_cleanup() {
             break;
         }
     }
-    assert_eq!(endpoint.presence().list("test:p")["k"]["metas"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        endpoint.presence().list("test:p")["k"]["metas"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
 }
 
 // ---------- the demo app over raw frames ----------

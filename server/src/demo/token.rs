@@ -57,16 +57,15 @@ impl Signer {
         if getrandom::fill(&mut secret).is_err() {
             // Extremely unlikely; fall back to something process-specific.
             let t = crate::demo::now_ms().to_le_bytes();
-            secret[..8].copy_from_slice(&t);
+            secret.iter_mut().zip(t).for_each(|(s, b)| *s = b);
         }
         Signer { secret }
     }
 
     fn mac(&self, data: &[u8]) -> Hmac<Sha256> {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.secret).unwrap_or_else(|_| {
-            // HMAC accepts keys of any length; this branch is unreachable.
-            <Hmac<Sha256> as Mac>::new_from_slice(b"phoenix-server").expect("static key")
-        });
+        // HMAC accepts keys of any length, so the fallback is unreachable.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.secret)
+            .unwrap_or_else(|_| <Hmac<Sha256> as hmac::digest::KeyInit>::new(&Default::default()));
         mac.update(data);
         mac
     }
