@@ -178,7 +178,8 @@ const scenarios = {
   },
 
   async "a poll that times out: error 'timeout', close 1005 'timeout'"(ctx) {
-    const lp = ctx.create(undefined, {timeout: 150});
+    // the short timeout is set in onopen, so that it applies from the poll after the handshake
+    const lp = ctx.create(undefined, {handlers: {onopen: (_ev, lp) => (lp.timeout = 150)}});
     await handshake(ctx);
     const g = await ctx.req("GET");
     await ctx.until("close");
