@@ -24,9 +24,9 @@ try {
 
   await bob.send("Hey alice! Is this chat really running on WebAssembly?");
   await alice.send("Yes: the Phoenix Channels client is Rust compiled to wasm, a drop-in for phoenix.js.");
-  await bob.send("Same Socket / Channel / Presence API? 👀");
+  await bob.send("Same Socket / Channel / Presence API?");
   await alice.send("Exactly the same. `import {Socket, Presence} from \"phoenix-wasm\"` and that's it.");
-  await carol.send("Reconnects, presence and binary frames all work too 🎉");
+  await carol.send("Reconnects, presence and binary frames all work too");
   await bob.send("Nice. Kill the server and watch the banner while it reconnects.");
   // Something unread in another room, and bob typing again.
   await bob.switchRoom("rust");
