@@ -121,6 +121,10 @@ pub trait Channel: Send + 'static {
         socket.push(event, payload.clone());
     }
 
+    /// A message sent with [`ChannelHandle::info`] from another task (Phoenix's
+    /// `handle_info`): the way to push results of async work from the channel's own context.
+    fn handle_info(&mut self, _msg: Value, _socket: &mut ChannelSocket) {}
+
     /// The channel ends (not called after a panic).
     fn terminate(&mut self, _reason: Terminate, _socket: &mut ChannelSocket) {}
 }
@@ -233,9 +237,63 @@ impl ChannelSocket {
         }
     }
 
+    /// A handle other tasks can keep to reach this join of this client.
+    pub fn handle(&self) -> ChannelHandle {
+        ChannelHandle {
+            conn: Arc::downgrade(&self.conn),
+            topic: self.topic.clone(),
+            join_ref: self.join_ref.clone(),
+            sub_id: self.sub_id,
+        }
+    }
+
     /// `broadcast_from/3`: to every subscriber of the topic except this one.
     pub fn broadcast_from(&mut self, event: &str, payload: impl Into<Payload>) {
         let bcast = SharedBroadcast::new(self.topic.clone(), event.to_string(), payload.into());
         self.endpoint.pubsub().broadcast(&bcast, Some(self.sub_id));
+    }
+}
+
+/// A cloneable, `Send` handle to one join of one client, for use from other tasks.
+/// It holds the connection weakly: once the client is gone, sends return `false`.
+#[derive(Debug, Clone)]
+pub struct ChannelHandle {
+    conn: std::sync::Weak<crate::pubsub::ConnHandle>,
+    topic: String,
+    join_ref: Option<String>,
+    sub_id: u64,
+}
+
+impl ChannelHandle {
+    /// Pushes an event to this client (carrying the join_ref), like [`ChannelSocket::push`].
+    /// Returns `false` if the connection is gone. The frame may arrive after the channel left.
+    pub fn push(&self, event: &str, payload: impl Into<Payload>) -> bool {
+        let Some(conn) = self.conn.upgrade() else {
+            return false;
+        };
+        let msg = Outgoing::Push {
+            join_ref: self.join_ref.clone(),
+            msg_ref: None,
+            topic: self.topic.clone(),
+            event: event.to_string(),
+            payload: payload.into(),
+        };
+        match crate::serializer::encode(conn.vsn, &msg) {
+            Ok(frame) => conn.send(Out::Frame(frame)),
+            Err(_) => false,
+        }
+    }
+
+    /// Delivers `msg` to the channel's [`Channel::handle_info`] on the connection's task
+    /// (dropped if that join has ended). Returns `false` if the connection is gone.
+    pub fn info(&self, msg: Value) -> bool {
+        let Some(conn) = self.conn.upgrade() else {
+            return false;
+        };
+        conn.control(crate::pubsub::Control::Info {
+            topic: self.topic.clone(),
+            sub_id: self.sub_id,
+            msg,
+        })
     }
 }

@@ -24,7 +24,7 @@ pub mod serializer;
 pub mod socket;
 pub mod transport;
 
-pub use channel::{Channel, ChannelSocket, HandleIn, Reply, Terminate};
+pub use channel::{Channel, ChannelHandle, ChannelSocket, HandleIn, Reply, Terminate};
 pub use endpoint::{Endpoint, EndpointConfig, OriginCheck};
 pub use error::AppError;
 pub use serializer::Payload;

@@ -80,6 +80,12 @@ pub(crate) enum Control {
     },
     /// Close the connection (`Endpoint::disconnect`).
     Disconnect,
+    /// A message for one channel's `handle_info` (sent through a `ChannelHandle`).
+    Info {
+        topic: String,
+        sub_id: u64,
+        msg: serde_json::Value,
+    },
 }
 
 /// Why a connection was killed from outside its task.

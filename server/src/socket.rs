@@ -276,7 +276,7 @@ impl Session {
     pub(crate) fn handle_message(&mut self, msg: Incoming) -> Flow {
         if msg.topic == "phoenix" && msg.event == "heartbeat" {
             if self.endpoint.answers_heartbeats() {
-                self.reply(None, &msg, Reply::ok(json!({})));
+                self.reply(msg.join_ref.clone(), &msg, Reply::ok(json!({})));
             }
             return Flow::Continue;
         }
@@ -486,6 +486,11 @@ impl Session {
     pub(crate) fn handle_control(&mut self, ctl: Control) -> Flow {
         match ctl {
             Control::Disconnect => Flow::Close(crate::error::close_code::NORMAL),
+            Control::Info { topic, sub_id, msg } => {
+                self.info(&topic, sub_id, msg);
+                self.drain_self_intercepts(&topic);
+                Flow::Continue
+            }
             Control::Intercepted { sub_id, bcast } => {
                 self.intercepted(sub_id, &bcast);
                 let topic = bcast.topic.clone();
@@ -512,6 +517,28 @@ impl Session {
             })
             .is_some()
         };
+        if ok {
+            self.flush(&mut joined);
+            self.channels.insert(topic.to_string(), joined);
+        } else {
+            self.crash(joined);
+        }
+    }
+
+    fn info(&mut self, topic: &str, sub_id: u64, msg: Value) {
+        let Some(mut joined) = self.channels.remove(topic) else {
+            return;
+        };
+        if joined.socket.sub_id != sub_id {
+            self.channels.insert(topic.to_string(), joined);
+            return;
+        }
+        joined.socket.defer = false;
+        let ok = {
+            let Joined { channel, socket } = &mut joined;
+            unwind("handle_info", topic, || channel.handle_info(msg, socket)).is_some()
+        };
+        joined.socket.defer = true;
         if ok {
             self.flush(&mut joined);
             self.channels.insert(topic.to_string(), joined);

@@ -65,6 +65,10 @@ impl Channel for TestChannel {
         vec!["intercepted".into()]
     }
 
+    fn handle_info(&mut self, msg: Value, socket: &mut ChannelSocket) {
+        socket.push("info", msg);
+    }
+
     fn handle_out(&mut self, event: &str, payload: &Payload, socket: &mut ChannelSocket) {
         socket.push(event, json!({"seen": payload.as_json()}));
     }
@@ -108,6 +112,16 @@ impl Channel for TestChannel {
                 }
             }
             "stop" => HandleIn::Stop(None),
+            "later" => {
+                // async work in another task, reporting back through the handle
+                let handle = socket.handle();
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    handle.push("direct", json!({"from": "task"}));
+                    handle.info(json!({"done": true}));
+                });
+                HandleIn::Reply(Reply::ok(json!({})))
+            }
             _ => HandleIn::Reply(Reply::error(json!({"reason": "unknown"}))),
         }
     }
@@ -534,6 +548,24 @@ async fn handler_panic_errors_only_that_channel() {
     assert_eq!(next_json(&mut ws).await[4]["response"], json!({"ok": true}));
     // and it can be joined again
     join(&mut ws, "test:crash", "6").await;
+}
+
+#[tokio::test]
+async fn channel_handle_pushes_and_handle_info_from_another_task() {
+    let (addr, _) = start().await;
+    let mut ws = connect(addr, "vsn=2.0.0").await;
+    join(&mut ws, "test:h", "3").await;
+    next_json(&mut ws).await;
+    send(&mut ws, r#"["3","4","test:h","later",{}]"#).await;
+    assert_eq!(next_json(&mut ws).await[3], "phx_reply");
+    assert_eq!(
+        next_json(&mut ws).await,
+        json!(["3", null, "test:h", "direct", {"from": "task"}])
+    );
+    assert_eq!(
+        next_json(&mut ws).await,
+        json!(["3", null, "test:h", "info", {"done": true}])
+    );
 }
 
 #[tokio::test]
