@@ -134,13 +134,14 @@ if (!args.has("--skip-wasm")) {
   fs.rmSync(WASM_OUT, { recursive: true, force: true });
   fs.mkdirSync(WASM_OUT, { recursive: true });
   fs.mkdirSync(env.WASM_PACK_CACHE, { recursive: true });
-  const ok = run("wasm-pack", [
+  // PHOENIX_WASM_NO_WASM_PACK=1 forces the fallback (to test it).
+  const ok = process.env.PHOENIX_WASM_NO_WASM_PACK !== "1" && run("wasm-pack", [
     "build", "--target", "web", "--release", "--mode", "no-install", "--no-pack", "--no-opt",
     "--out-dir", WASM_OUT, "--out-name", OUT_NAME, ROOT,
   ]);
   builtWith = "wasm-pack";
   if (!ok) {
-    log("wasm-pack failed; falling back to cargo build + wasm-bindgen");
+    log(`${process.env.PHOENIX_WASM_NO_WASM_PACK === "1" ? "PHOENIX_WASM_NO_WASM_PACK=1" : "wasm-pack failed"}; falling back to cargo build + wasm-bindgen`);
     builtWith = "cargo+wasm-bindgen";
     must("cargo", ["build", "--lib", "--release", "--target", "wasm32-unknown-unknown", "-p", CRATE_NAME]);
     const targetDir = process.env.CARGO_TARGET_DIR || path.join(ROOT, "target");
