@@ -99,17 +99,26 @@ test("typing indicator appears for the other user and fades", browserTestOptions
   const server = await serverFor();
   const alice = await chatFor(server, "alice", { query: "typing=1500" });
   const bob = await chatFor(server, "bob", { query: "typing=1500" });
+  // Times of the indicator's changes, taken in the page (independent of how fast we poll).
+  await alice.page.evaluate(() => {
+    const node = document.getElementById("typing");
+    window.__typingLog = [];
+    new MutationObserver(() => window.__typingLog.push([Date.now(), node.dataset.users]))
+      .observe(node, { attributes: true, attributeFilter: ["data-users"] });
+  });
   await bob.page.locator("#message").pressSequentially("hello", { delay: 20 });
   const typing = alice.page.locator("#typing");
   await alice.page.locator('#typing[data-users="bob"]').waitFor();
-  const shown = Date.now();
   assert.match(await typing.textContent(), /bob is typing/);
   assert.equal(await alice.page.locator("#typing.visible").count(), 1);
   // bob never sees himself typing.
   assert.equal(await bob.page.locator("#typing").getAttribute("data-users"), "");
   // No more keystrokes: it fades after ?typing=1500 ms.
   await alice.page.locator('#typing[data-users=""]:not(.visible)').waitFor({ timeout: 5000 });
-  assert.ok(Date.now() - shown >= 1000, "the indicator stays for about the configured time");
+  const log = await alice.page.evaluate(() => window.__typingLog);
+  const shownAt = log.find(([, users]) => users === "bob")[0];
+  const goneAt = log.find(([at, users]) => users === "" && at > shownAt)[0];
+  assert.ok(goneAt - shownAt >= 1400 && goneAt - shownAt < 3000, `shown for ${goneAt - shownAt} ms (?typing=1500)`);
 
   // A message from bob clears his indicator at once.
   await bob.page.locator("#message").pressSequentially(" again", { delay: 20 });
