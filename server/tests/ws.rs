@@ -598,6 +598,23 @@ async fn disconnect_by_socket_id() {
 }
 
 #[tokio::test]
+async fn endpoint_shutdown_closes_sockets_with_1001() {
+    let (addr, endpoint) = start().await;
+    let mut a = connect(addr, "vsn=2.0.0").await;
+    join(&mut a, "test:bye", "1").await;
+    next_json(&mut a).await;
+    endpoint.shutdown();
+    assert_eq!(close_code(&mut a).await, Some(1001));
+    tokio::time::timeout(WAIT, async {
+        while endpoint.connection_count() > 0 || endpoint.subscriber_count("test:bye") > 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("connections cleaned up");
+}
+
+#[tokio::test]
 async fn slow_consumer_is_disconnected() {
     let (addr, endpoint) = start_with(EndpointConfig {
         outbound_queue: 8,

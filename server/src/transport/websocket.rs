@@ -262,8 +262,8 @@ async fn run(
         if *shutdown.borrow() {
             break End::Close(close_code::GOING_AWAY, "server shutdown");
         }
+        // Unbiased: a flood of intercepted broadcasts must not starve client frames.
         tokio::select! {
-            biased;
             _ = conn.kill_notify.notified() => break End::Kill,
             _ = shutdown.changed() => break End::Close(close_code::GOING_AWAY, "server shutdown"),
             Some(ctl) = ctl_rx.recv() => {
