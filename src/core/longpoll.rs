@@ -236,16 +236,20 @@ impl<T, Tm: Clone + PartialEq> LongPollState<T, Tm> {
             }
             None => Some(0.0),
         };
-        match status {
-            Some(s) if s == 200.0 => PollAction::Deliver,
-            Some(s) if s == 204.0 => PollAction::Poll,
-            Some(s) if s == 410.0 => {
-                self.ready_state = OPEN;
-                PollAction::Open
-            }
-            Some(s) if s == 403.0 => PollAction::Forbidden,
-            Some(s) if s == 0.0 || s == 500.0 => PollAction::ServerError,
-            _ => PollAction::Unhandled,
+        let is = |n: f64| status == Some(n);
+        if is(200.0) {
+            PollAction::Deliver
+        } else if is(204.0) {
+            PollAction::Poll
+        } else if is(410.0) {
+            self.ready_state = OPEN;
+            PollAction::Open
+        } else if is(403.0) {
+            PollAction::Forbidden
+        } else if is(0.0) || is(500.0) {
+            PollAction::ServerError
+        } else {
+            PollAction::Unhandled
         }
     }
 

@@ -178,7 +178,7 @@ pub fn call_method(obj: &JsValue, name: &str, args: &Array) -> Result<JsValue, J
 
 fn construct(class: &JsValue, args: &Array) -> Result<JsValue, JsValue> {
     match class.dyn_ref::<Function>() {
-        Some(f) => Reflect::construct(f, args).map(JsValue::from),
+        Some(f) => Reflect::construct(f, args),
         None => Err(js_sys::TypeError::new("not a constructor").into()),
     }
 }

@@ -471,7 +471,7 @@ impl Inner {
             opts
         } else {
             match close_event.dyn_ref::<Function>() {
-                Some(c) => Reflect::construct(c, &Array::of2(&"close".into(), &opts))?.into(),
+                Some(c) => Reflect::construct(c, &Array::of2(&"close".into(), &opts))?,
                 None => return Err(type_error("CloseEvent is not a constructor")),
             }
         };
@@ -483,7 +483,7 @@ impl Inner {
 fn array_buffer_to_base64(buffer: &JsValue) -> Result<String, JsValue> {
     let ctor = get(&js_sys::global().into(), "Uint8Array");
     let Some(ctor) = ctor.dyn_ref::<Function>() else { return Err(type_error("Uint8Array is not a constructor")) };
-    let bytes: JsValue = Reflect::construct(ctor, &Array::of1(buffer))?.into();
+    let bytes = Reflect::construct(ctor, &Array::of1(buffer))?;
     let bytes = match bytes.dyn_into::<js_sys::Uint8Array>() {
         Ok(b) => b.to_vec(),
         Err(_) => return Err(type_error("not a Uint8Array")),
