@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # THE test command (README, .ci/run, `npm test`): installs what is missing, runs the Rust tests,
-# builds the server and the npm package, then runs every Node test (tests/node, tests/server,
+# builds the server, the npm package and the demo page (www/), then runs every Node test (tests/node, tests/server,
 # tests/browser: *.test.mjs / *.test.cjs) in one `node --test` run. Exits non-zero on any failure.
 set -euo pipefail
 
@@ -23,6 +23,11 @@ cargo build -p phoenix-server
 
 step "npm run build"
 npm run build --silent
+
+if [ -f www/build.mjs ]; then
+  step "node www/build.mjs (demo page, used by tests/browser/e2e)"
+  node www/build.mjs
+fi
 
 step "node --test"
 mapfile -t files < <(
