@@ -48,7 +48,7 @@ test("SIGTERM closes every socket with 1001 and exits 0", async () => {
 });
 
 test("--idle-timeout-ms closes a silent socket; heartbeats keep it open", async () => {
-  const server = await startServer({ args: ["--idle-timeout-ms", "300"] });
+  const server = await startServer({ args: ["--idle-timeout-ms", "500"] });
   try {
     const token = await tokenFor(server, "alice");
     const silent = await rawSocket(server, `token=${token}&vsn=2.0.0`);
@@ -57,9 +57,9 @@ test("--idle-timeout-ms closes a silent socket; heartbeats keep it open", async 
     let closes = 0;
     s.onClose(() => { closes++; });
     const replies = () => s.received.filter((m) => m.topic === "phoenix").length;
-    // 6 heartbeat round-trips take ≥ 600 ms, twice the idle timeout
-    await waitFor("6 heartbeat replies", (ok) => {
-      const t = setInterval(() => { if (replies() >= 6) { clearInterval(t); ok(); } }, 10);
+    // 8 heartbeat round-trips take ≥ 800 ms, longer than the idle timeout
+    await waitFor("8 heartbeat replies", (ok) => {
+      const t = setInterval(() => { if (replies() >= 8) { clearInterval(t); ok(); } }, 10);
     });
     assert.equal(closes, 0);
     await new Promise((resolve) => s.disconnect(resolve));
