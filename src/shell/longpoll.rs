@@ -588,8 +588,8 @@ impl JsLongPoll {
     /// `batchSend(messages, offset = 0)`.
     #[wasm_bindgen(js_name = batchSend)]
     pub fn batch_send(&self, messages: JsValue, offset: JsValue) -> Result<(), JsValue> {
-        if messages.is_undefined() || messages.is_null() {
-            return Err(type_error("Cannot read properties of null (reading 'slice')"));
+        if !Array::is_array(&messages) {
+            return Err(type_error("messages.slice is not a function"));
         }
         let len = get(&messages, "length").as_f64().unwrap_or(0.0).max(0.0).min(f64::from(u32::MAX)) as u32;
         let msgs: Vec<String> = (0..len).map(|i| join_item(&get(&messages, &i.to_string()))).collect();

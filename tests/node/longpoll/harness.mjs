@@ -111,7 +111,13 @@ function headersOf(r) {
 }
 
 function closeFields(ev) {
-  return {code: ev.code, reason: ev.reason === undefined ? "<undefined>" : ev.reason, wasClean: ev.wasClean};
+  return {
+    kind: ev.constructor === Object ? "plain object" : `${ev.constructor.name} ${ev.type}`,
+    keys: Object.keys(ev),
+    code: ev.code,
+    reason: ev.reason === undefined ? "<undefined>" : ev.reason,
+    wasClean: ev.wasClean,
+  };
 }
 
 export async function runScenario(impl, scenario) {

@@ -188,6 +188,27 @@ const scenarios = {
     await ctx.quiet();
   },
 
+  async "close events are CloseEvents when that global exists"(ctx) {
+    class CloseEvent {
+      constructor(type, init) {
+        this.type = type;
+        Object.assign(this, init);
+      }
+    }
+    globalThis.CloseEvent = CloseEvent;
+    try {
+      const lp = ctx.create();
+      await handshake(ctx);
+      (await ctx.req("GET")).respond({status: 500});
+      await ctx.until("close");
+      lp.close(4001, "again");
+      ctx.create().close();
+      await ctx.until("close", 3);
+    } finally {
+      delete globalThis.CloseEvent;
+    }
+  },
+
   async "close before the first poll: no request"(ctx) {
     const lp = ctx.create(AUTH);
     lp.close(4000, "early");
