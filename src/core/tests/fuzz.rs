@@ -249,7 +249,8 @@ fn run(ops: &[Op]) {
     let mut threw = false;
     for op in ops {
         threw |= apply(&t, &ctx, &mut held, op).is_err();
-        threw |= t.has_uncaught();
+        threw |= !t.take_uncaught().is_empty();
+        t.clear();
         check(&t, &held, threw);
     }
     t.drive(500);

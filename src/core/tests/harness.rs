@@ -366,6 +366,8 @@ pub type Callback = Rc<Func>;
 /// A transport instance.
 pub struct FakeTransport {
     pub id: usize,
+    /// The class it was made from (`"WebSocket"` or `"LongPoll"`).
+    pub class: String,
     pub url: String,
     pub protocols: Option<String>,
     pub ready_state: Cell<u16>,
@@ -436,6 +438,8 @@ pub struct World {
     /// `new transport(...)` throws this.
     pub open_error: RefCell<Option<String>>,
     pub removed: RefCell<Vec<String>>,
+    /// `sessionStorage`.
+    pub session: RefCell<Vec<(String, String)>>,
 }
 
 /// The [`Host`] of the native tests.
@@ -673,18 +677,20 @@ impl Host for TestHost {
         Ok(out)
     }
 
-    fn open_transport(&self, _class: &String, url: &str, protocols: Option<&str>, _bt: &P, _timeout: f64) -> Result<Tr, JsError> {
+    fn open_transport(&self, class: &String, url: &str, protocols: Option<&str>, _bt: &P, _timeout: f64) -> Result<Tr, JsError> {
         if let Some(e) = self.w.open_error.borrow().clone() {
             return Err(JsError(e));
         }
         let id = self.w.transports.borrow().len() + 1;
         let tr = Rc::new(FakeTransport {
             id,
+            class: class.clone(),
             url: url.to_owned(),
             protocols: protocols.map(str::to_owned),
             ready_state: Cell::new(ready_state::CONNECTING),
             buffered: Cell::new(false),
-            skip_heartbeat: Cell::new(false),
+            // LongPoll has `skipHeartbeat = true`.
+            skip_heartbeat: Cell::new(class == "LongPoll"),
             onerror_noop: Cell::new(false),
             sent: RefCell::new(Vec::new()),
             closes: RefCell::new(Vec::new()),
@@ -796,6 +802,17 @@ impl Host for TestHost {
         }
     }
 
+    fn get_session(&self, key: &str) -> Result<Option<String>, JsError> {
+        Ok(self.w.session.borrow().iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
+    }
+
+    fn store_session(&self, key: &str, value: &str) -> Result<(), JsError> {
+        let mut session = self.w.session.borrow_mut();
+        session.retain(|(k, _)| k != key);
+        session.push((key.to_owned(), value.to_owned()));
+        Ok(())
+    }
+
     fn page_hidden(&self) -> bool {
         self.w.page_hidden.get()
     }
@@ -830,6 +847,8 @@ pub struct Opts {
     pub params: Option<P>,
     pub auth_token: Option<String>,
     pub end_point: String,
+    /// `longPollFallbackMs` (with `"LongPoll"` as the LongPoll class).
+    pub long_poll_fallback_ms: Option<f64>,
 }
 
 impl Default for Opts {
@@ -843,6 +862,7 @@ impl Default for Opts {
             params: None,
             auth_token: None,
             end_point: "ws://example.com/socket".into(),
+            long_poll_fallback_ms: None,
         }
     }
 }
@@ -884,6 +904,7 @@ impl Harness {
             page_hidden: Cell::new(false),
             open_error: RefCell::new(None),
             removed: RefCell::new(Vec::new()),
+            session: RefCell::new(Vec::new()),
         });
         let host = TestHost { w: w.clone() };
         let options = Options {
@@ -901,6 +922,7 @@ impl Harness {
         };
         let socket = SocketInner::new(host, &opts.end_point, options);
         *w.socket.borrow_mut() = Rc::downgrade(&socket);
+        socket.set_long_poll(Some("LongPoll".into()), opts.long_poll_fallback_ms);
         Harness { w, socket }
     }
 
@@ -1162,7 +1184,11 @@ impl Harness {
     /// Exceptions thrown from timers are recorded as [`Ev::Uncaught`].
     pub fn advance(&self, ms: f64) {
         let target = self.now() + ms;
-        while self.fire_next(target) {}
+        let mut fired = 0u32;
+        while self.fire_next(target) {
+            fired += 1;
+            assert!(fired < 100_000, "timer storm: {:?}", self.pending_timers());
+        }
         self.w.now.set(target);
     }
 

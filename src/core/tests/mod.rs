@@ -2,6 +2,7 @@
 mod harness;
 
 mod channel;
+mod fallback;
 mod fuzz;
 mod heartbeat;
 mod push;
