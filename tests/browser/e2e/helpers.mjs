@@ -253,7 +253,10 @@ function makeChat(page, context, name, errors, expected, ownsContext) {
       await page.waitForFunction(
         (w) => [...document.querySelectorAll("#online .person")].map((li) => li.dataset.user).sort().join(",") === w,
         want, { timeout },
-      ).catch(failWith(`${name}: online list never became [${want}]`, chat));
+      ).catch(async (err) => {
+        const now = await chat.online().catch(() => "?");
+        return failWith(`${name}: online list never became [${want}] (it is ${JSON.stringify(now)})`, chat)(err);
+      });
     },
     /** Fails with a clear message when the package has no Presence (the Presence issue). */
     async requirePresence() {
