@@ -133,8 +133,12 @@ test("LongPoll transport (?transport=longpoll) chats with a WebSocket user", bro
   const probe = await fetch(`${server.origin}/socket/longpoll?vsn=2.0.0`);
   const look = await browser().newPage();
   onCleanup(() => look.close());
+  const lookErrors = [];
+  look.on("pageerror", (err) => lookErrors.push(`pageerror: ${err.message}`));
+  look.on("console", (msg) => { if (msg.type() === "error") lookErrors.push(`console.error: ${msg.text()}`); });
   await look.goto(`${server.origin}/?transport=longpoll`);
   const supported = await look.evaluate(() => window.chat.longPollSupported);
+  assert.deepEqual(lookErrors, []);
   const missing = [
     probe.status === 404 && "the reference server has no /socket/longpoll yet",
     !supported && "phoenix-wasm exports no LongPoll yet",
