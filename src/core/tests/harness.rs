@@ -430,6 +430,8 @@ pub struct World {
     pub socket: RefCell<Weak<SocketInner<TestHost>>>,
     /// How long a closed transport takes to emit `close` (`None`: only when the test says so).
     pub close_delay: Cell<Option<f64>>,
+    /// `close()` emits the close event synchronously (LongPoll does).
+    pub sync_close: Cell<bool>,
     /// Hold encodes/decodes until `finish_codec` (an async custom encoder/decoder).
     pub defer_codec: Cell<bool>,
     deferred_sends: RefCell<Vec<(SendCont<TestHost>, String)>>,
@@ -724,7 +726,14 @@ impl Host for TestHost {
         // WebSocket.close(): CONNECTING/OPEN → CLOSING, and the close event comes later.
         if matches!(t.ready_state.get(), ready_state::CONNECTING | ready_state::OPEN) {
             t.ready_state.set(ready_state::CLOSING);
-            if let Some(delay) = self.w.close_delay.get() {
+            if self.w.sync_close.get() {
+                // Some transports emit `close` from inside `close()`.
+                t.ready_state.set(ready_state::CLOSED);
+                let conn = t.conn.borrow().upgrade();
+                if let (Some(conn), Some(sock)) = (conn, self.w.socket()) {
+                    sock.handle_close(&conn, &close_event(code.unwrap_or(1005.0), reason, true))?;
+                }
+            } else if let Some(delay) = self.w.close_delay.get() {
                 let ev = close_event(code.unwrap_or(1005.0), reason, true);
                 self.w.add_timer(delay, "close_event".into(), HTask::CloseEvent(t.clone(), ev));
             }
@@ -898,6 +907,7 @@ impl Harness {
             transports: RefCell::new(Vec::new()),
             socket: RefCell::new(Weak::new()),
             close_delay: Cell::new(Some(0.0)),
+            sync_close: Cell::new(false),
             defer_codec: Cell::new(false),
             deferred_sends: RefCell::new(Vec::new()),
             deferred_receives: RefCell::new(Vec::new()),

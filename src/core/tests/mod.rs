@@ -2,6 +2,7 @@
 mod harness;
 
 mod channel;
+mod edge;
 mod fallback;
 mod fuzz;
 mod heartbeat;
