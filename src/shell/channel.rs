@@ -1,7 +1,7 @@
 //! `Channel`.
 use std::rc::Rc;
 
-use js_sys::{Array, Function};
+use js_sys::{Array, Function, Object, WeakRef};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -18,14 +18,16 @@ pub struct JsChannel {
     pub(crate) socket: Rc<JsSocketInner>,
 }
 
-/// The JS object for a channel: the one in `socket.channels` when there is one.
+/// The JS object of a channel: the same one for as long as JavaScript holds it.
 pub fn channel_value(ch: &Rc<Channel<JsHost>>, socket: &Rc<JsSocketInner>) -> JsValue {
-    let v = socket.host.channel_object(ch);
-    if v.is_undefined() {
-        JsChannel { channel: ch.clone(), socket: socket.clone() }.into()
-    } else {
-        v
+    let weak = ch.host_data.borrow().clone();
+    if let Some(obj) = weak.and_then(|w| w.unchecked_into::<WeakRef>().deref()) {
+        return obj.into();
     }
+    let obj: JsValue = JsChannel { channel: ch.clone(), socket: socket.clone() }.into();
+    let weak: JsValue = WeakRef::new(obj.unchecked_ref::<Object>()).into();
+    *ch.host_data.borrow_mut() = Some(weak);
+    obj
 }
 
 fn opt_timeout(t: &JsValue) -> Option<f64> {

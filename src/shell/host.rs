@@ -16,6 +16,11 @@ use crate::core::RefVal;
 
 pub type JsSocketInner = SocketInner<JsHost>;
 
+thread_local! {
+    /// Sockets with a connection or pending timers (see [`JsHost::update_liveness`]).
+    static LIVE: RefCell<Vec<Rc<JsSocketInner>>> = const { RefCell::new(Vec::new()) };
+}
+
 type Handler = Closure<dyn Fn(JsValue, JsValue) -> Result<(), JsValue>>;
 
 /// The JS functions a socket hands out: one per transport event kind and one for timers, each
@@ -35,9 +40,10 @@ struct HostState {
     next_timer: u32,
     connections: HashMap<u32, Weak<Connection<JsHost>>>,
     next_connection: u32,
-    /// `socket.channels`: the live JS array, and the wrapper object of each channel.
-    channels_js: Option<Array>,
-    channel_objs: Vec<(*const Channel<JsHost>, JsValue)>,
+    /// `socket.channels`, held weakly: JavaScript sees one array until a channel is removed,
+    /// but the socket does not keep it (and the channel objects in it) alive. Holding them
+    /// strongly would make a cycle through JavaScript that no collector can see.
+    channels_js: Option<js_sys::WeakRef<Array>>,
 }
 
 /// The wasm shell's [`Host`].
@@ -87,10 +93,12 @@ impl JsHost {
                 let Some(s) = weak.upgrade() else { return Ok(()) };
                 let key = key.as_f64().unwrap_or(-1.0) as u32;
                 let task = s.host.state.borrow_mut().timers.remove(&key).map(|(t, _)| t);
-                match task {
+                let result = match task {
                     Some(task) => s.handle_timer(task),
                     None => Ok(()),
-                }
+                };
+                s.host.update_liveness();
+                result
             })
         };
         let make = |kind: u8| {
@@ -100,12 +108,14 @@ impl JsHost {
                 let key = key.as_f64().unwrap_or(-1.0) as u32;
                 let conn = s.host.state.borrow().connections.get(&key).and_then(Weak::upgrade);
                 let Some(conn) = conn else { return Ok(()) };
-                match kind {
+                let result = match kind {
                     0 => s.handle_open(&conn),
                     1 => s.handle_error(&conn, &ev),
                     2 => s.handle_message(&conn, &get(&ev, "data")),
                     _ => s.handle_close(&conn, &ev),
-                }
+                };
+                s.host.update_liveness();
+                result
             })
         };
         let handlers = Handlers { timer, open: make(0), error: make(1), message: make(2), close: make(3) };
@@ -120,28 +130,53 @@ impl JsHost {
         self.handlers.borrow().clone()
     }
 
-    /// `socket.channels`, the same array until a channel is removed.
-    pub fn channels_array(&self) -> Array {
-        let mut st = self.state.borrow_mut();
-        st.channels_js.get_or_insert_with(Array::new).clone()
-    }
-
-    /// Records the wrapper of a channel made by `socket.channel()` and appends it.
-    pub fn channel_added(&self, ch: &Rc<Channel<JsHost>>, obj: JsValue) {
-        let arr = self.channels_array();
-        arr.push(&obj);
-        self.state.borrow_mut().channel_objs.push((Rc::as_ptr(ch), obj));
-    }
-
-    /// The wrapper object of a channel in `socket.channels`, if any.
-    pub fn channel_object(&self, ch: &Channel<JsHost>) -> JsValue {
-        let p: *const Channel<JsHost> = ch;
-        self.state
-            .borrow()
-            .channel_objs
+    /// `socket.channels`: the same array until a channel is removed (while JavaScript holds it).
+    pub fn channels_array(&self, socket: &Rc<JsSocketInner>) -> Array {
+        let cached = self.state.borrow().channels_js.as_ref().and_then(|w| w.deref());
+        if let Some(arr) = cached {
+            return arr;
+        }
+        let arr: Array = socket
+            .channels()
             .iter()
-            .find(|(q, _)| *q == p)
-            .map_or(JsValue::UNDEFINED, |(_, o)| o.clone())
+            .map(|ch| super::channel::channel_value(ch, socket))
+            .collect();
+        self.state.borrow_mut().channels_js = Some(js_sys::WeakRef::new(&arr));
+        arr
+    }
+
+    /// `socket.channel()` appended a channel: phoenix.js pushes onto the same array.
+    pub fn channel_added(&self, obj: &JsValue) {
+        let cached = self.state.borrow().channels_js.as_ref().and_then(|w| w.deref());
+        if let Some(arr) = cached {
+            arr.push(obj);
+        }
+    }
+
+    /// Keeps the socket alive while it has a connection or pending timers, as the event
+    /// sources of a JS socket do; lets it go once it is idle.
+    pub fn update_liveness(&self) {
+        let Some(me) = self.me() else { return };
+        let live = {
+            let Ok(st) = self.state.try_borrow() else { return };
+            let Ok(core) = me.st.try_borrow() else { return };
+            !st.timers.is_empty() || core.connection.is_some()
+        };
+        let ptr = Rc::as_ptr(&me);
+        let released = LIVE.with(|l| {
+            let Ok(mut l) = l.try_borrow_mut() else { return None };
+            let pos = l.iter().position(|s| Rc::as_ptr(s) == ptr);
+            match (live, pos) {
+                (true, None) => {
+                    l.push(me.clone());
+                    None
+                }
+                (false, Some(i)) => Some(l.swap_remove(i)),
+                _ => None,
+            }
+        });
+        // Dropped outside the borrow of LIVE: it may be the last reference.
+        drop(released);
     }
 
     /// Logs a dropped frame through the logger (never throws: bad input must not break the
@@ -275,6 +310,7 @@ impl Host for JsHost {
         let Some(h) = self.handlers() else { return key };
         let id = globals::set_timeout(h.timer.as_ref().unchecked_ref(), delay, key);
         self.state.borrow_mut().timers.insert(key, (task, id));
+        self.update_liveness();
         key
     }
 
@@ -283,6 +319,7 @@ impl Host for JsHost {
         if let Some((_, js_id)) = entry {
             globals::clear_timeout(&js_id);
         }
+        self.update_liveness();
     }
 
     fn call_void(&self, cb: &Function) -> Result<(), JsValue> {
@@ -442,6 +479,7 @@ impl Host for JsHost {
         set(t, "onerror", &bind(&h.error));
         set(t, "onmessage", &bind(&h.message));
         set(t, "onclose", &bind(&h.close));
+        self.update_liveness();
     }
 
     fn ready_state(&self, t: &JsValue) -> u16 {
@@ -579,18 +617,10 @@ impl Host for JsHost {
         get(&doc, "visibilityState").as_string().as_deref() == Some("hidden")
     }
 
-    fn channel_removed(&self, ch: &Rc<Channel<Self>>) {
-        let p = Rc::as_ptr(ch);
-        let mut st = self.state.borrow_mut();
-        let before = st.channel_objs.len();
-        st.channel_objs.retain(|(q, _)| *q != p);
-        if st.channel_objs.len() != before || st.channels_js.is_some() {
-            let arr = Array::new();
-            for (_, o) in &st.channel_objs {
-                arr.push(o);
-            }
-            st.channels_js = Some(arr);
-        }
+    fn channel_removed(&self, _ch: &Rc<Channel<Self>>) {
+        // phoenix.js replaces the array: the next read builds a new one.
+        self.state.borrow_mut().channels_js = None;
     }
+
 }
 

@@ -135,7 +135,9 @@ impl JsSocket {
         let cb = callback.dyn_into::<Function>().ok();
         let code = if code.is_truthy() { Some(code.as_f64().unwrap_or(f64::NAN)) } else { None };
         let reason = if reason.is_truthy() { js_string(&reason) } else { String::new() };
-        self.inner.disconnect(cb, code, reason)
+        let result = self.inner.disconnect(cb, code, reason);
+        self.inner.host.update_liveness();
+        result
     }
 
     /// `channel(topic, chanParams)`.
@@ -143,8 +145,8 @@ impl JsSocket {
     pub fn channel(&self, topic: JsValue, params: JsValue) -> Result<JsValue, JsValue> {
         let topic = topic.as_string().unwrap_or_else(|| js_string(&topic));
         let ch = self.inner.channel(&topic, param(&params))?;
-        let obj: JsValue = JsChannel { channel: ch.clone(), socket: self.inner.clone() }.into();
-        self.inner.host.channel_added(&ch, obj.clone());
+        let obj = super::channel::channel_value(&ch, &self.inner);
+        self.inner.host.channel_added(&obj);
         Ok(obj)
     }
 
@@ -262,7 +264,7 @@ impl JsSocket {
 
     #[wasm_bindgen(getter)]
     pub fn channels(&self) -> Array {
-        self.inner.host.channels_array()
+        self.inner.host.channels_array(&self.inner)
     }
 
     /// `sendBuffer`: the waiting messages (phoenix.js keeps closures; their count and order
@@ -505,6 +507,15 @@ impl JsSocket {
     #[wasm_bindgen(getter, js_name = sessionStore)]
     pub fn session_store(&self) -> JsValue {
         self.inner.host.session_store.borrow().clone()
+    }
+
+    /// Size of the wasm linear memory in bytes: not phoenix.js API, for leak tests and
+    /// benchmarks (linear memory only grows, so a leak shows up here).
+    #[wasm_bindgen(js_name = __wasmMemoryBytes)]
+    pub fn wasm_memory_bytes() -> f64 {
+        let mem: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+        let buf: js_sys::ArrayBuffer = mem.buffer().unchecked_into();
+        f64::from(buf.byte_length())
     }
 
     #[wasm_bindgen(getter, js_name = primaryPassedHealthCheck)]
