@@ -104,6 +104,8 @@ enum Op {
     PageShow,
     ReplaceTransport,
     CloseDelay(Option<u8>),
+    SyncClose(bool),
+    Memorize(bool),
     OnMessageHook(u8, bool),
 }
 
@@ -166,6 +168,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::PageShow),
         1 => Just(Op::ReplaceTransport),
         1 => prop::option::of(0u8..200).prop_map(Op::CloseDelay),
+        1 => any::<bool>().prop_map(Op::SyncClose),
+        1 => any::<bool>().prop_map(Op::Memorize),
         1 => (any::<u8>(), any::<bool>()).prop_map(|(c, f)| Op::OnMessageHook(c, f)),
     ]
 }
@@ -235,9 +239,10 @@ impl Ctx {
     }
 }
 
-fn run(ops: &[Op]) {
+fn run(ops: &[Op], fallback: bool) {
     let t = Harness::build(Opts {
         logger: true,
+        long_poll_fallback_ms: fallback.then_some(2500.0),
         ..Opts::default()
     });
     let ctx = Rc::new(Ctx { socket: Rc::downgrade(&t.socket), channels: RefCell::new(Vec::new()), depth: Cell::new(0) });
@@ -427,6 +432,18 @@ fn apply(t: &Harness, ctx: &Rc<Ctx>, held: &mut Vec<Ch>, op: &Op) -> Result<(), 
             t.w.close_delay.set(d.map(f64::from));
             Ok(())
         }
+        Op::SyncClose(on) => {
+            t.w.sync_close.set(*on);
+            Ok(())
+        }
+        Op::Memorize(on) => {
+            let mut session = t.w.session.borrow_mut();
+            session.clear();
+            if *on {
+                session.push(("phx:fallback:LongPoll".into(), "true".into()));
+            }
+            Ok(())
+        }
         Op::OnMessageHook(i, falsy) => {
             if let Some(ch) = pick(*i) {
                 let falsy = *falsy;
@@ -475,8 +492,8 @@ proptest! {
     })]
 
     #[test]
-    fn random_sessions_never_panic(ops in prop::collection::vec(op(), 0..80)) {
-        run(&ops);
+    fn random_sessions_never_panic(ops in prop::collection::vec(op(), 0..80), fallback in any::<bool>()) {
+        run(&ops, fallback);
     }
 }
 
@@ -511,5 +528,6 @@ fn a_busy_session_never_panics() {
             ops.push(Op::Open);
         }
     }
-    run(&ops);
+    run(&ops, false);
+    run(&ops, true);
 }
