@@ -239,6 +239,8 @@ async fn main() {
         "server_rss_per_connection_kb": (per_conn * 10.0).round() / 10.0,
         "note": "server and clients share this machine's cores over loopback; the client side costs CPU too",
         "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        // Other work on the machine skews these numbers a lot; record how busy it was.
+        "loadavg": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
     });
     eprintln!(
         "{}",
