@@ -290,3 +290,40 @@ fn heartbeats_are_buffered_pushes_too() {
     t.advance(30_000.0);
     assert_eq!(t.socket.st.borrow().send_buffer.len(), 1);
 }
+
+#[test]
+fn an_invalid_close_code_throws_out_of_disconnect_and_a_new_connect_still_works() {
+    let t = Harness::new();
+    let (ch, _) = t.joined("t");
+    t.on_error(&ch, "onError");
+    let r = t.socket.disconnect(None, Some(1001.0), String::new());
+    assert!(r.is_err());
+    // The throw skipped erroring the channels and waiting for the close.
+    t.expect_calls(&[]);
+    assert!(t.socket.connection().is_some());
+    t.connect();
+    assert_eq!(t.transports().len(), 2);
+}
+
+#[test]
+fn a_throwing_logger_stops_the_flush_and_keeps_the_push_buffer() {
+    let t = Harness::build(Opts { logger: true, ..Opts::default() });
+    let ch = t.channel("t");
+    t.join(&ch);
+    t.push(&ch, "one", "{}"); // 4
+    t.push(&ch, "two", "{}"); // 5
+    t.connect();
+    t.open();
+    t.take_sent();
+    *t.w.logger_throws.borrow_mut() = Some("push".into());
+    assert!(t.try_recv(&reply("3", "3", "t", "ok", "{}")).is_err());
+    assert_eq!(t.state(&ch), "joined");
+    assert_eq!(ch.st.borrow().push_buffer.len(), 2, "phoenix.js clears pushBuffer only after the loop");
+    *t.w.logger_throws.borrow_mut() = None;
+    // The next join ok flushes them again, with new refs.
+    t.recv(&frame("3", "3", "t", "phx_error", "{}"));
+    t.advance(1000.0);
+    t.take_sent();
+    t.recv(&reply("7", "7", "t", "ok", "{}"));
+    t.expect_sent(&[r#"["7","8","t","one",{}]"#, r#"["7","9","t","two",{}]"#]);
+}

@@ -105,6 +105,7 @@ enum Op {
     ReplaceTransport,
     CloseDelay(Option<u8>),
     SyncClose(bool),
+    LoggerThrows(bool),
     Memorize(bool),
     OnMessageHook(u8, bool),
 }
@@ -169,6 +170,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::ReplaceTransport),
         1 => prop::option::of(0u8..200).prop_map(Op::CloseDelay),
         1 => any::<bool>().prop_map(Op::SyncClose),
+        1 => prop::bool::weighted(0.2).prop_map(Op::LoggerThrows),
         1 => any::<bool>().prop_map(Op::Memorize),
         1 => (any::<u8>(), any::<bool>()).prop_map(|(c, f)| Op::OnMessageHook(c, f)),
     ]
@@ -430,6 +432,10 @@ fn apply(t: &Harness, ctx: &Rc<Ctx>, held: &mut Vec<Ch>, op: &Op) -> Result<(), 
         Op::ReplaceTransport => t.socket.replace_transport("LongPoll".into()).map(drop),
         Op::CloseDelay(d) => {
             t.w.close_delay.set(d.map(f64::from));
+            Ok(())
+        }
+        Op::LoggerThrows(on) => {
+            *t.w.logger_throws.borrow_mut() = on.then(|| "*".to_owned());
             Ok(())
         }
         Op::SyncClose(on) => {

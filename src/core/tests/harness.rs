@@ -432,6 +432,8 @@ pub struct World {
     pub close_delay: Cell<Option<f64>>,
     /// `close()` emits the close event synchronously (LongPoll does).
     pub sync_close: Cell<bool>,
+    /// The logger throws for this kind of line (`"*"`: every line).
+    pub logger_throws: RefCell<Option<String>>,
     /// Hold encodes/decodes until `finish_codec` (an async custom encoder/decoder).
     pub defer_codec: Cell<bool>,
     deferred_sends: RefCell<Vec<(SendCont<TestHost>, String)>>,
@@ -567,6 +569,11 @@ impl Host for TestHost {
     }
 
     fn call_logger(&self, _logger: &Callback, kind: &str, msg: Option<&str>, data: LogData<'_, P>) -> Result<(), JsError> {
+        if let Some(k) = self.w.logger_throws.borrow().as_deref() {
+            if k == "*" || k == kind {
+                return Err(JsError(format!("logger threw on {kind}")));
+            }
+        }
         let data = match data {
             LogData::None => String::new(),
             LogData::Value(v) => format!(" {}", show(v)),
@@ -721,6 +728,12 @@ impl Host for TestHost {
 
     fn close_transport(&self, t: &Tr, code: Option<f64>, reason: &str) -> Result<(), JsError> {
         t.onerror_noop.set(true);
+        // WebSocket.close(code) throws for codes other than 1000 and 3000-4999.
+        if let Some(c) = code {
+            if c != 1000.0 && !(3000.0..=4999.0).contains(&c) {
+                return Err(JsError(format!("InvalidAccessError: close code {}", num(c))));
+            }
+        }
         t.closes.borrow_mut().push((code, reason.to_owned()));
         self.w.record(Ev::Close(t.id, code, reason.to_owned()));
         // WebSocket.close(): CONNECTING/OPEN → CLOSING, and the close event comes later.
@@ -908,6 +921,7 @@ impl Harness {
             socket: RefCell::new(Weak::new()),
             close_delay: Cell::new(Some(0.0)),
             sync_close: Cell::new(false),
+            logger_throws: RefCell::new(None),
             defer_codec: Cell::new(false),
             deferred_sends: RefCell::new(Vec::new()),
             deferred_receives: RefCell::new(Vec::new()),
