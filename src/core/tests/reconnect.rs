@@ -1,4 +1,6 @@
 //! Reconnect and rejoin backoff, observed through the timers the core arms.
+use std::rc::Rc;
+
 use super::harness::*;
 
 fn reconnect_delays(t: &Harness) -> Vec<String> {
@@ -200,4 +202,54 @@ fn leave_cancels_the_rejoin() {
     t.take_sent();
     t.advance(60_000.0);
     assert!(t.take_sent().iter().all(|f| !f.contains("phx_join")));
+}
+
+#[test]
+fn disconnect_during_a_heartbeat_timeout_teardown_cancels_the_reconnect() {
+    let t = Harness::new();
+    t.w.close_delay.set(None);
+    t.connect();
+    t.open();
+    t.advance(60_000.0); // heartbeat timeout: closing, teardown polling readyState
+    t.advance(50.0);
+    t.disconnect_cb("done");
+    t.advance(10_000.0);
+    t.expect_calls(&["done()"]);
+    assert_eq!(t.transports().len(), 1);
+    assert!(t.socket.connection().is_none());
+}
+
+#[test]
+fn connect_during_a_heartbeat_timeout_teardown_supersedes_its_reconnect() {
+    let t = Harness::new();
+    t.w.close_delay.set(None);
+    t.connect();
+    t.open();
+    t.advance(60_000.0);
+    t.advance(50.0);
+    // connect() is a no-op: the connection has not been ended.
+    t.connect();
+    assert_eq!(t.transports().len(), 1);
+    t.disconnect();
+    t.connect();
+    assert_eq!(t.transports().len(), 2);
+    t.advance(10_000.0);
+    assert_eq!(t.transports().len(), 2);
+    assert!(Rc::ptr_eq(&t.transport(), &t.transports()[1]));
+}
+
+#[test]
+fn reconnect_tries_survive_a_new_connect_attempt_until_an_open() {
+    let t = Harness::new();
+    t.connect();
+    t.fail_connect();
+    t.advance(10.0);
+    t.fail_connect(); // 50
+    t.advance(50.0);
+    t.fail_connect(); // 100
+    assert_eq!(reconnect_delays(&t), ["reconnect 10", "reconnect 50", "reconnect 100"]);
+    t.advance(100.0);
+    t.open();
+    t.server_close(1000.0);
+    assert_eq!(reconnect_delays(&t), ["reconnect 10"]);
 }
