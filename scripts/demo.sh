@@ -14,4 +14,4 @@ if [ -f www/build.mjs ]; then
   node www/build.mjs
 fi
 echo "[demo] starting the reference server on http://127.0.0.1:4000"
-exec cargo run -p phoenix-server --release
+exec cargo run -p phoenix-server --profile server

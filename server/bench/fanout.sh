@@ -13,6 +13,6 @@ WANT=$(( CLIENTS + 1024 ))
 HARD=$(ulimit -Hn)
 if [ "$HARD" != unlimited ] && [ "$WANT" -gt "$HARD" ]; then WANT=$HARD; fi
 ulimit -n "$WANT"
-cargo build --release -p phoenix-server --bin phoenix-server --example fanout
-exec "$TARGET/release/examples/fanout" --server "$TARGET/release/phoenix-server" \
+cargo build --profile server -p phoenix-server --bin phoenix-server --example fanout
+exec "$TARGET/server/examples/fanout" --server "$TARGET/server/phoenix-server" \
   --clients "$CLIENTS" --messages "$MESSAGES" --payload "$PAYLOAD" --out server/bench-results.json

@@ -31,9 +31,9 @@ async fn main() -> std::process::ExitCode {
         .init();
 
     if cfg!(panic = "abort") {
-        // The workspace release profile sets panic = "abort": a panicking channel callback
-        // then takes the whole server down instead of erroring one channel.
-        tracing::warn!("built with panic=abort: channel panics cannot be isolated in this build");
+        // The client's release profile aborts on panic; the server's own profile
+        // (`--profile server`) unwinds, so a panicking channel only errors that channel.
+        tracing::warn!("built with panic=abort (use --profile server): channel panics cannot be isolated in this build");
     }
     let endpoint = Endpoint::new(cfg.endpoint.clone());
     let state = DemoState::new(
