@@ -338,3 +338,55 @@ fn async_decode_finishing_after_a_close_is_dropped() {
     t.finish_codec().unwrap();
     t.expect_calls(&[]);
 }
+
+#[test]
+fn disconnect_inside_socket_on_message_still_runs_the_ping_callback() {
+    let t = Harness::new();
+    t.connect();
+    t.open();
+    let sock = Rc::downgrade(&t.socket);
+    t.socket.on_message(SockCb::User(cb_with("onMessage", move |_| {
+        sock.upgrade().unwrap().disconnect(None, None, String::new())?;
+        Ok(None)
+    })));
+    assert!(t.socket.ping(cb("pong")).unwrap());
+    t.advance(5.0);
+    t.recv(&reply("null", "2", "phoenix", "ok", "{}"));
+    assert_eq!(
+        t.take_calls(),
+        [
+            r#"onMessage({"join_ref":null,"ref":"2","topic":"phoenix","event":"phx_reply","payload":{"status":"ok","response":{}}})"#,
+            "pong(5)",
+        ]
+    );
+}
+
+#[test]
+fn a_binding_that_rejoins_another_channel_during_a_transport_error() {
+    // triggerChanError re-reads each channel's joinRef right before erroring it, so a channel
+    // that an earlier callback rejoined is not errored. (A joined channel that rejoins finds
+    // itself in leaveOpenTopic and leaves itself first, as in phoenix.js.)
+    let t = Harness::new();
+    let a = t.channel("a");
+    let b = t.channel("b");
+    t.on_error(&b, "bError");
+    t.connect();
+    t.open();
+    t.join(&a);
+    t.join(&b);
+    t.recv(&reply("5", "5", "a", "ok", "{}"));
+    t.recv(&reply("6", "6", "b", "ok", "{}"));
+    let bw = Rc::downgrade(&b);
+    a.on("phx_error", BindingCb::UserOnError(cb_with("aError", move |_| {
+        let b = bw.upgrade().unwrap();
+        let sock = b.socket.upgrade().unwrap();
+        b.rejoin(&sock, 10_000.0)?;
+        Ok(None)
+    })));
+    t.take_sent();
+    t.error();
+    t.expect_calls(&[r#"aError({"source":"transport","reason":"connection_error"})"#]);
+    assert_eq!(t.state(&b), "joining");
+    t.expect_sent(&[r#"["6","7","b","phx_leave",{}]"#, r#"["8","8","b","phx_join",{}]"#]);
+    assert_eq!(t.topics(), ["a"]);
+}
