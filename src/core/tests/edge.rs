@@ -327,3 +327,35 @@ fn a_throwing_logger_stops_the_flush_and_keeps_the_push_buffer() {
     t.recv(&reply("7", "7", "t", "ok", "{}"));
     t.expect_sent(&[r#"["7","8","t","one",{}]"#, r#"["7","9","t","two",{}]"#]);
 }
+
+#[test]
+fn a_leave_whose_push_log_throws_closes_on_its_timeout_instead() {
+    let t = Harness::build(Opts { logger: true, ..Opts::default() });
+    let (ch, _) = t.joined("t");
+    t.on_close(&ch, "onClose");
+    *t.w.logger_throws.borrow_mut() = Some("push".into());
+    assert!(ch.leave(None).is_err());
+    *t.w.logger_throws.borrow_mut() = None;
+    assert_eq!(t.state(&ch), "leaving");
+    t.expect_calls(&[]);
+    t.advance(10_000.0);
+    t.expect_calls(&[r#"onClose("leave", undefined, "3")"#]);
+    assert_eq!(t.state(&ch), "closed");
+    assert!(t.topics().is_empty());
+}
+
+#[test]
+fn a_throwing_connected_log_line_skips_the_whole_open() {
+    let t = Harness::build(Opts { logger: true, ..Opts::default() });
+    let ch = t.channel("t");
+    t.join(&ch);
+    t.sock_on_open("onOpen");
+    t.connect();
+    *t.w.logger_throws.borrow_mut() = Some("transport".into());
+    assert!(t.try_open().is_err());
+    *t.w.logger_throws.borrow_mut() = None;
+    t.expect_sent(&[]);
+    t.expect_calls(&[]);
+    assert!(t.pending_timers().iter().all(|k| !k.starts_with("heartbeat")));
+    assert_eq!(t.socket.st.borrow().established_connections, 0);
+}
