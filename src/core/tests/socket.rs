@@ -485,3 +485,54 @@ fn transport_constructor_exception_leaves_no_connection() {
     t.connect();
     assert_eq!(t.transports().len(), 1);
 }
+
+#[test]
+fn resume_and_visibilitychange_together_connect_once() {
+    let t = Harness::new();
+    t.connect();
+    t.open();
+    t.server_close(1006.0);
+    t.socket.handle_visibility_change().unwrap(); // visibilitychange
+    t.socket.handle_visibility_change().unwrap(); // document resume
+    assert_eq!(t.transports().len(), 2);
+    t.advance(10_000.0);
+    assert_eq!(t.transports().len(), 2, "the pending reconnect was reset");
+}
+
+#[test]
+fn pageshow_does_not_reconnect_after_an_explicit_connect() {
+    let t = Harness::new();
+    t.connect();
+    t.open();
+    t.socket.handle_pagehide().unwrap();
+    t.connect();
+    t.socket.handle_pageshow().unwrap();
+    assert_eq!(t.transports().len(), 2);
+    // pagehide without a live connection does nothing, so pageshow does nothing either.
+    let t = Harness::new();
+    t.socket.handle_pagehide().unwrap();
+    t.socket.handle_pageshow().unwrap();
+    assert!(t.transports().is_empty());
+}
+
+#[test]
+fn hidden_visibility_change_forgets_the_visibility_connection() {
+    let t = Harness::new();
+    t.connect();
+    t.open();
+    t.server_close(1006.0);
+    t.socket.handle_visibility_change().unwrap();
+    assert_eq!(t.transports().len(), 2);
+    t.w.page_hidden.set(true);
+    t.socket.handle_visibility_change().unwrap();
+    t.w.page_hidden.set(false);
+    // The connection made for the first "visible" is still connecting, but it is no longer
+    // the visibility connection, so showing the page again tears it down and starts over
+    // (after the 150 ms readyState poll, as it was closed while connecting).
+    t.socket.handle_visibility_change().unwrap();
+    assert_eq!(t.take_transport_ops().last().unwrap(), "#2 close()");
+    t.advance(149.0);
+    assert_eq!(t.transports().len(), 2);
+    t.advance(1.0);
+    assert_eq!(t.transports().len(), 3);
+}
