@@ -35,7 +35,7 @@ use crate::core::presence::{strict_eq, KeyOrder, RefKind};
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(catch, js_namespace = Object, js_name = getOwnPropertyNames)]
-    fn own_names(o: &JsValue) -> Result<Vec<JsValue>, JsValue>;
+    fn own_names(o: &JsValue) -> Result<Array, JsValue>;
     #[wasm_bindgen(catch, js_namespace = Object, js_name = getPrototypeOf)]
     fn get_prototype_of(o: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_namespace = Object, js_name = create)]
@@ -46,10 +46,24 @@ extern "C" {
     fn json_parse(v: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_namespace = Array, js_name = isArray)]
     fn is_array(v: &JsValue) -> bool;
-    #[wasm_bindgen(catch, js_namespace = Array, js_name = from)]
-    fn array_elems(v: &JsValue) -> Result<Vec<JsValue>, JsValue>;
+    /// An array, for methods `js_sys::Array` has no binding for.
+    type ArrayExt;
+    #[wasm_bindgen(method, js_name = splice)]
+    fn splice_out(this: &ArrayExt, start: u32, count: u32);
     #[wasm_bindgen(js_name = Object)]
     fn to_object(v: &JsValue) -> JsValue;
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
+    fn object_keys(o: &JsValue) -> Result<Array, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = values)]
+    fn object_values(o: &JsValue) -> Result<Array, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = setPrototypeOf)]
+    fn set_prototype_of(o: &JsValue, proto: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// The elements of an array, read one by one (`Vec<JsValue>` across the boundary goes through
+/// the externref table from JavaScript, which is much slower).
+fn items(a: &Array) -> impl Iterator<Item = JsValue> + '_ {
+    (0..a.length()).map(move |i| a.get(i))
 }
 
 /// Property names used on every event, made once.
@@ -89,6 +103,7 @@ fn epoch() -> u64 {
 
 fn bump_epoch() {
     EPOCH.with(|e| e.set(e.get().wrapping_add(1)));
+    go_live();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -116,6 +131,9 @@ fn is_objectish(v: &JsValue) -> bool {
 
 /// `obj[key]`: throws on `null`/`undefined`, reads primitives through their wrapper.
 fn get(obj: &JsValue, key: &JsValue) -> Result<JsValue, JsValue> {
+    if obj.is_object() {
+        return Reflect::get(obj, key);
+    }
     if nullish(obj) {
         return Err(type_error(&format!(
             "Cannot read properties of {} (reading '{}')",
@@ -136,6 +154,9 @@ fn get_str(obj: &JsValue, key: &str) -> Result<JsValue, JsValue> {
 
 /// `obj[key] = val` in strict mode (presence.js is a module): failures throw `TypeError`.
 fn set(obj: &JsValue, key: &JsValue, val: &JsValue) -> Result<(), JsValue> {
+    if obj.is_object() && Reflect::set(obj, key, val)? {
+        return Ok(());
+    }
     if nullish(obj) {
         return Err(type_error(&format!(
             "Cannot set properties of {} (setting '{}')",
@@ -151,7 +172,7 @@ fn set(obj: &JsValue, key: &JsValue, val: &JsValue) -> Result<(), JsValue> {
             js_string(obj)
         )));
     }
-    if Reflect::set(obj, key, val)? {
+    if !obj.is_object() && Reflect::set(obj, key, val)? {
         Ok(())
     } else {
         Err(type_error(&format!("Cannot assign to read only property '{}' of object", js_string(key))))
@@ -264,7 +285,7 @@ impl Refs {
     fn of(metas: &JsValue) -> Result<Refs, JsValue> {
         if is_array(metas) {
             let mut out = Vec::new();
-            for m in array_elems(metas)? {
+            for m in items(metas.unchecked_ref()) {
                 out.push(RefVal::new(phx_ref(&m)?));
             }
             return Ok(Refs::Fast(out));
@@ -288,7 +309,7 @@ impl Refs {
 fn filter_out(metas: &JsValue, refs: Refs) -> Result<JsValue, JsValue> {
     if is_array(metas) {
         let out = Array::new();
-        for m in array_elems(metas)? {
+        for m in items(metas.unchecked_ref()) {
             if refs.lacks(&RefVal::new(phx_ref(&m)?))? {
                 out.push(&m);
             }
@@ -312,34 +333,44 @@ fn non_empty(x: &JsValue) -> Result<bool, JsValue> {
 /// The keys and presences of a state object in JavaScript property order.
 struct Mirror {
     order: KeyOrder,
-    keys: Vec<JsValue>,
-    vals: Vec<JsValue>,
+    /// The presences in order, patched along: `list()` is `vals_js.slice()`.
+    vals_js: Array,
+    /// `[[key, presence], ...]` in order, for `list(chooser)`; made on first use.
+    pairs_js: Option<Array>,
     /// A key could not be represented exactly, or the mirror lost track: never trusted.
     broken: bool,
     /// The object was handed to JavaScript: rebuild before the next use.
     suspect: bool,
     epoch: u64,
-    /// Bumped on every change (lets `list(chooser)` notice changes made by the chooser).
-    version: u64,
 }
 
 type MirrorRef = Rc<RefCell<Mirror>>;
 
 impl Mirror {
-    fn new(version: u64) -> Self {
-        Mirror {
-            order: KeyOrder::new(),
-            keys: Vec::new(),
-            vals: Vec::new(),
-            broken: false,
-            suspect: false,
-            epoch: epoch(),
-            version,
+    fn new() -> Self {
+        Mirror { order: KeyOrder::new(), vals_js: Array::new(), pairs_js: None, broken: false, suspect: false, epoch: epoch() }
+    }
+
+    /// A mirror of an object whose own property names are `names` and values `vals`, in order.
+    fn from_parts(names: &Array, vals: Array) -> Self {
+        let mut m = Mirror::new();
+        for k in items(names) {
+            match k.as_string().filter(|s| !s.contains('\u{FFFD}')) {
+                Some(s) => {
+                    m.order.insert(&s);
+                }
+                None => m.broken = true,
+            }
         }
+        if m.order.len() != vals.length() as usize {
+            m.broken = true;
+        }
+        m.vals_js = vals;
+        m
     }
 
     fn set(&mut self, key: &JsValue, val: &JsValue) {
-        self.version = self.version.wrapping_add(1);
+        go_live();
         if self.broken {
             return;
         }
@@ -347,24 +378,31 @@ impl Mirror {
             self.broken = true;
             return;
         };
+        let before = self.order.len();
         let (pos, new) = self.order.insert(&s);
-        if new {
-            if pos <= self.vals.len() {
-                self.keys.insert(pos, key.clone());
-                self.vals.insert(pos, val.clone());
-            } else {
-                self.broken = true;
+        let pair = || -> JsValue { Array::of2(key, val).into() };
+        if new && pos == before {
+            self.vals_js.push(val);
+            if let Some(p) = &self.pairs_js {
+                p.push(&pair());
+            }
+        } else if new && pos < before {
+            self.vals_js.splice(pos as u32, 0, val);
+            if let Some(p) = &self.pairs_js {
+                p.splice(pos as u32, 0, &pair());
+            }
+        } else if !new && pos < before {
+            self.vals_js.set(pos as u32, val.clone());
+            if let Some(p) = &self.pairs_js {
+                p.set(pos as u32, pair());
             }
         } else {
-            match self.vals.get_mut(pos) {
-                Some(v) => *v = val.clone(),
-                None => self.broken = true,
-            }
+            self.broken = true;
         }
     }
 
     fn delete(&mut self, key: &JsValue) {
-        self.version = self.version.wrapping_add(1);
+        go_live();
         if self.broken {
             return;
         }
@@ -372,13 +410,69 @@ impl Mirror {
             self.broken = true;
             return;
         };
+        let before = self.order.len();
         if let Some(pos) = self.order.remove(&s) {
-            if pos < self.vals.len() {
-                self.keys.remove(pos);
-                self.vals.remove(pos);
+            if pos < before {
+                self.vals_js.unchecked_ref::<ArrayExt>().splice_out(pos as u32, 1);
+                if let Some(p) = &self.pairs_js {
+                    p.unchecked_ref::<ArrayExt>().splice_out(pos as u32, 1);
+                }
             } else {
                 self.broken = true;
             }
+        }
+    }
+}
+
+thread_local! {
+    /// `list(chooser)` calls under way: (the `[key, presence]` array `map` is walking, the state).
+    static IN_FLIGHT: RefCell<Vec<(Array, JsValue, bool)>> = const { RefCell::new(Vec::new()) };
+    static REFLECT_GET: JsValue = Reflect::get(&js_sys::global(), &JsValue::from_str("Reflect"))
+        .and_then(|r| Reflect::get(&r, &JsValue::from_str("get")))
+        .unwrap_or(JsValue::UNDEFINED);
+    static REFLECT_APPLY: JsValue = Reflect::get(&js_sys::global(), &JsValue::from_str("Reflect"))
+        .and_then(|r| Reflect::get(&r, &JsValue::from_str("apply")))
+        .unwrap_or(JsValue::UNDEFINED);
+}
+
+/// A state may change while `list(chooser)` walks it (a chooser that triggers a presence event,
+/// or writes to `presence.state`). phoenix.js reads `state[key]` just before each chooser call,
+/// so from here on every `[key, presence]` entry still to come is replaced by an array-like whose
+/// `1` is a getter bound to `Reflect.get(state, key)`: the same live read, at the same moment.
+fn go_live() {
+    let pending: Vec<(Array, JsValue)> = IN_FLIGHT.with(|f| {
+        f.borrow_mut()
+            .iter_mut()
+            .filter(|e| !e.2)
+            .map(|e| {
+                e.2 = true;
+                (e.0.clone(), e.1.clone())
+            })
+            .collect()
+    });
+    if pending.is_empty() {
+        return;
+    }
+    let getter = REFLECT_GET.with(|g| g.clone());
+    let getter: &Function = getter.unchecked_ref();
+    let (zero, one, length, get_name, enumerable) = (
+        JsValue::from_f64(0.0),
+        JsValue::from_str("1"),
+        JsValue::from_str("length"),
+        JsValue::from_str("get"),
+        JsValue::from_str("enumerable"),
+    );
+    for (snapshot, state) in pending {
+        for j in 0..snapshot.length() {
+            let key = Reflect::get(&snapshot.get(j), &zero).unwrap_or(JsValue::UNDEFINED);
+            let live = Object::new();
+            let _ = Reflect::set(&live, &zero, &key);
+            let _ = Reflect::set(&live, &length, &JsValue::from_f64(2.0));
+            let desc = Object::new();
+            let _ = Reflect::set(&desc, &get_name, &getter.bind2(&JsValue::UNDEFINED, &state, &key));
+            let _ = Reflect::set(&desc, &enumerable, &JsValue::TRUE);
+            let _ = Reflect::define_property(&live, &one, &desc);
+            snapshot.set(j, live.into());
         }
     }
 }
@@ -428,26 +522,59 @@ impl State {
     /// or it is broken (then the object itself must be walked).
     fn fresh_mirror(&self) -> Result<Option<MirrorRef>, JsValue> {
         let Some(m) = &self.mirror else { return Ok(None) };
-        let (stale, broken, version) = {
+        let (stale, broken) = {
             let b = m.borrow();
-            (b.suspect || b.epoch != epoch(), b.broken, b.version)
+            (b.suspect || b.epoch != epoch(), b.broken)
         };
         if stale {
             // Read the object outside any borrow: getters and proxies run JavaScript.
             let names = own_names(&self.obj)?;
-            let mut vals = Vec::with_capacity(names.len());
-            for k in &names {
-                vals.push(get(&self.obj, k)?);
+            let vals = Array::new();
+            for k in items(&names) {
+                vals.push(&get(&self.obj, &k)?);
             }
-            let mut fresh = Mirror::new(version.wrapping_add(1));
-            for (k, v) in names.iter().zip(vals.iter()) {
-                fresh.set(k, v);
-            }
-            *m.borrow_mut() = fresh;
+            *m.borrow_mut() = Mirror::from_parts(&names, vals);
         } else if broken {
             return Ok(None);
         }
         Ok(if m.borrow().broken { None } else { Some(m.clone()) })
+    }
+
+    /// `list(chooser)` from the mirror: `[[key, presence], ...].map(Reflect.apply.bind(undefined,
+    /// chooser, undefined))`, so the chooser runs from JavaScript's own `map` (see [`go_live`]).
+    fn list_by(&self, m: &MirrorRef, chooser: &JsValue) -> Result<JsValue, JsValue> {
+        let pairs = m.borrow().pairs_js.clone();
+        let pairs = match pairs {
+            Some(p) => p,
+            None => {
+                let names = own_names(&self.obj)?;
+                let vals = m.borrow().vals_js.clone();
+                let p = Array::new();
+                for (i, k) in items(&names).enumerate() {
+                    p.push(&Array::of2(&k, &vals.get(i as u32)));
+                }
+                m.borrow_mut().pairs_js = Some(p.clone());
+                p
+            }
+        };
+        if pairs.length() == 0 {
+            return Ok(Array::new().into());
+        }
+        if !chooser.is_function() {
+            return Err(type_error("chooser is not a function"));
+        }
+        let snapshot = pairs.slice(0, u32::MAX);
+        let apply = REFLECT_APPLY.with(|a| a.clone());
+        let mapper = apply.unchecked_ref::<Function>().bind2(&JsValue::UNDEFINED, chooser, &JsValue::UNDEFINED);
+        IN_FLIGHT.with(|f| f.borrow_mut().push((snapshot.clone(), self.obj.clone(), false)));
+        let r = call_method(&snapshot, "map", &Array::of1(&mapper));
+        IN_FLIGHT.with(|f| {
+            let mut f = f.borrow_mut();
+            if let Some(i) = f.iter().rposition(|e| JsValue::from(e.0.clone()) == JsValue::from(snapshot.clone())) {
+                f.remove(i);
+            }
+        });
+        r
     }
 }
 
@@ -458,9 +585,9 @@ fn to_null_proto_new(obj: &JsValue, track: bool) -> Result<Option<State>, JsValu
     }
     let st = State {
         obj: object_create(&JsValue::NULL),
-        mirror: track.then(|| Rc::new(RefCell::new(Mirror::new(0)))),
+        mirror: track.then(|| Rc::new(RefCell::new(Mirror::new()))),
     };
-    for key in own_names(obj)? {
+    for key in items(&own_names(obj)?) {
         let v = get(obj, &key)?;
         st.set(&key, &v)?;
     }
@@ -482,18 +609,21 @@ fn sync_state(current: &JsValue, new_state: &JsValue, on_join: &JsValue, on_leav
         Some(st) => st,
         None => State::untracked(cloned),
     };
+    if let Some(st) = sync_state_from_empty(&state, new_state, on_join, track)? {
+        return Ok(st);
+    }
     let new_state = to_null_proto(new_state)?;
     let joins = object_create(&JsValue::NULL);
     let leaves = object_create(&JsValue::NULL);
     let metas = name(|n| &n.metas);
 
-    for key in own_names(&state.obj)? {
+    for key in items(&own_names(&state.obj)?) {
         let presence = state.get(&key)?;
         if get(&new_state, &key)?.is_falsy() {
             set(&leaves, &key, &presence)?;
         }
     }
-    for key in own_names(&new_state)? {
+    for key in items(&own_names(&new_state)?) {
         let new_presence = get(&new_state, &key)?;
         let current_presence = state.get(&key)?;
         if current_presence.is_truthy() {
@@ -519,6 +649,57 @@ fn sync_state(current: &JsValue, new_state: &JsValue, on_join: &JsValue, on_leav
     sync_diff(state, &diff, on_join, on_leave, track)
 }
 
+thread_local! {
+    static OBJECT_PROTOTYPE: JsValue = get_prototype_of(&Object::new().into()).unwrap_or(JsValue::NULL);
+}
+
+/// `syncState` into an empty state (a first join, the big one), in bulk.
+///
+/// phoenix.js would copy `newState`, make every key a join (nothing to compare with), deep-clone
+/// `{joins, leaves: {}}` and then set `state[key] = clone(joins[key])` key by key, calling `onJoin`
+/// after each. With nothing in the state, the result is exactly a second deep clone of the same
+/// diff, so: one `JSON.stringify` of `{joins: newState, leaves: {}}`, one `JSON.parse` whose `joins`
+/// becomes the state (its prototype set to null), and one more (only when there is an `onJoin`)
+/// for the `newPresence` arguments. Callbacks cannot reach the new state before it is returned,
+/// so building it before the `onJoin` calls is not observable.
+///
+/// Taken only when that JSON text is the one phoenix.js would produce: `newState` is an ordinary
+/// object (prototype `Object.prototype` or null, not an array) whose own properties are all
+/// enumerable and with no `toJSON` method. Otherwise (`None`) the step-by-step path runs.
+fn sync_state_from_empty(state: &State, new_state: &JsValue, on_join: &JsValue, track: bool) -> Result<Option<State>, JsValue> {
+    if own_names(&state.obj)?.length() != 0 {
+        return Ok(None);
+    }
+    // toNullProtoObj(newState) throws here for null/undefined, as in phoenix.js.
+    let proto = get_prototype_of(new_state)?;
+    if !new_state.is_object() || is_array(new_state) || !(proto.is_null() || OBJECT_PROTOTYPE.with(|p| *p == proto)) {
+        return Ok(None);
+    }
+    if own_names(new_state)?.length() != object_keys(new_state)?.length() || get_str(new_state, "toJSON")?.is_function() {
+        return Ok(None);
+    }
+    let diff: JsValue = Object::new().into();
+    set(&diff, &name(|n| &n.joins), new_state)?;
+    set(&diff, &name(|n| &n.leaves), &Object::new())?;
+    let text = json_stringify(&diff)?;
+    let joins = get(&json_parse(&text)?, &name(|n| &n.joins))?;
+    set_prototype_of(&joins, &JsValue::NULL)?;
+    let mirror = if track {
+        let names = own_names(&joins)?;
+        Some(Rc::new(RefCell::new(Mirror::from_parts(&names, object_values(&joins)?))))
+    } else {
+        None
+    };
+    if on_join.is_truthy() {
+        let new_presences = get(&json_parse(&text)?, &name(|n| &n.joins))?;
+        for key in items(&own_names(&new_presences)?) {
+            let p = get(&new_presences, &key)?;
+            call(on_join, "onJoin", &[&key, &JsValue::UNDEFINED, &p])?;
+        }
+    }
+    Ok(Some(State { obj: joins, mirror }))
+}
+
 /// `Presence.syncDiff(state, diff, onJoin, onLeave)`.
 fn sync_diff(state: State, diff: &JsValue, on_join: &JsValue, on_leave: &JsValue, track: bool) -> Result<State, JsValue> {
     let state = match to_null_proto_new(&state.obj, track)? {
@@ -541,7 +722,7 @@ fn sync_diff(state: State, diff: &JsValue, on_join: &JsValue, on_leave: &JsValue
     let joins = get(&cloned, &name(|n| &n.joins))?;
     let leaves = get(&cloned, &name(|n| &n.leaves))?;
 
-    for key in own_names(&joins)? {
+    for key in items(&own_names(&joins)?) {
         let new_presence = get(&joins, &key)?;
         let current_presence = state.get(&key)?;
         let copy = clone(&new_presence)?;
@@ -561,7 +742,7 @@ fn sync_diff(state: State, diff: &JsValue, on_join: &JsValue, on_leave: &JsValue
             call(on_join, "onJoin", &[&key, &current_presence, &new_presence])?;
         }
     }
-    for key in own_names(&leaves)? {
+    for key in items(&own_names(&leaves)?) {
         let left_presence = get(&leaves, &key)?;
         let current_presence = state.get(&key)?;
         if current_presence.is_falsy() {
@@ -581,13 +762,13 @@ fn sync_diff(state: State, diff: &JsValue, on_join: &JsValue, on_leave: &JsValue
 }
 
 /// `Presence.map(obj, func)` with `what` naming `func` in errors.
-fn map_generic(obj: &JsValue, func: Option<&JsValue>, what: &str) -> Result<Vec<JsValue>, JsValue> {
+fn map_generic(obj: &JsValue, func: Option<&JsValue>, what: &str) -> Result<Array, JsValue> {
     let names = own_names(obj)?;
-    let mut out = Vec::with_capacity(names.len());
-    for key in &names {
-        let v = get(obj, key)?;
-        out.push(match func {
-            Some(f) => call(f, what, &[key, &v])?,
+    let out = Array::new();
+    for key in items(&names) {
+        let v = get(obj, &key)?;
+        out.push(&match func {
+            Some(f) => call(f, what, &[&key, &v])?,
             None => v,
         });
     }
@@ -619,7 +800,7 @@ pub struct JsPresence {
 }
 
 thread_local! {
-    static STATIC_LIST: JsValue = Closure::<dyn Fn(JsValue, JsValue) -> Result<Vec<JsValue>, JsValue>>::new(
+    static STATIC_LIST: JsValue = Closure::<dyn Fn(JsValue, JsValue) -> Result<Array, JsValue>>::new(
         |presences: JsValue, chooser: JsValue| map_generic(&presences, chooser.is_truthy().then_some(&chooser), "chooser"),
     )
     .into_js_value();
@@ -759,7 +940,7 @@ impl JsPresence {
             f: RefCell::new(Fields {
                 state: State {
                     obj: object_create(&JsValue::NULL),
-                    mirror: Some(Rc::new(RefCell::new(Mirror::new(0)))),
+                    mirror: Some(Rc::new(RefCell::new(Mirror::new()))),
                 },
                 pending_diffs: Array::new().into(),
                 channel,
@@ -794,35 +975,16 @@ impl JsPresence {
     }
 
     /// `list(by)`: `Presence.list(this.state, by)`.
-    pub fn list(&self, by: JsValue) -> Result<Vec<JsValue>, JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "any[]")]
+    pub fn list(&self, by: JsValue) -> Result<JsValue, JsValue> {
         let st = self.inner.state();
         let Some(m) = st.fresh_mirror()? else {
-            return map_generic(&st.obj, by.is_truthy().then_some(&by), "chooser");
+            return Ok(map_generic(&st.obj, by.is_truthy().then_some(&by), "chooser")?.into());
         };
         if by.is_falsy() {
-            return Ok(m.borrow().vals.clone());
+            return Ok(m.borrow().vals_js.slice(0, u32::MAX).into());
         }
-        let (keys, vals, version) = {
-            let b = m.borrow();
-            (b.keys.clone(), b.vals.clone(), b.version)
-        };
-        let mut out = Vec::with_capacity(keys.len());
-        // phoenix.js lists the keys first and reads each value just before its chooser call:
-        // once a chooser changes the state, read the object itself.
-        let mut live = false;
-        for (k, v) in keys.iter().zip(vals.iter()) {
-            let r = if live {
-                call(&by, "chooser", &[k, &get(&st.obj, k)?])?
-            } else {
-                call(&by, "chooser", &[k, v])?
-            };
-            out.push(r);
-            if !live {
-                let b = m.borrow();
-                live = b.version != version || b.suspect || b.epoch != epoch();
-            }
-        }
-        Ok(out)
+        st.list_by(&m, &by)
     }
 
     /// `inPendingSyncState()`.
@@ -838,6 +1000,7 @@ impl JsPresence {
         if let Some(m) = &st.mirror {
             m.borrow_mut().suspect = true;
         }
+        go_live();
         st.obj
     }
 
@@ -906,7 +1069,8 @@ impl JsPresence {
     }
 
     /// `Presence.map(obj, func)` (private in phoenix.js, but reachable).
-    pub fn map(obj: JsValue, func: JsValue) -> Result<Vec<JsValue>, JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "any[]")]
+    pub fn map(obj: JsValue, func: JsValue) -> Result<Array, JsValue> {
         map_generic(&obj, Some(&func), "func")
     }
 
