@@ -2,18 +2,26 @@
 // list(), state reads and writes, rejoins, callbacks that re-enter or throw, bad payloads) go
 // through npm phoenix@1.8.16 and phoenix-wasm; the two traces, with object identity, must match.
 //
-//   node --test tests/node/presence/                 # default seed, 1,000 sequences of each kind
+//   node --test tests/node/presence/                 # default seed, 1,500 event sequences and 1,000 static-API cases
 //   PRESENCE_SEED=123 PRESENCE_CASES=5000 node --test tests/node/presence/
 //
 // A failure names the seed and the case, so it can be replayed alone with PRESENCE_ONLY=<case>.
+// PRESENCE_IMPL=<module> runs another implementation in place of phoenix-wasm.
 import test from "node:test";
 import assert from "node:assert/strict";
 import * as phoenixJs from "phoenix";
-import * as phoenixWasm from "phoenix-wasm";
+import path from "node:path";
+import {pathToFileURL} from "node:url";
+
+// PRESENCE_IMPL=<module path> tests another implementation (e.g. a mutant of phoenix.js, to
+// check that these tests catch it).
+const phoenixWasm = process.env.PRESENCE_IMPL
+  ? await import(pathToFileURL(path.resolve(process.env.PRESENCE_IMPL)).href)
+  : await import("phoenix-wasm");
 import {Rng, Trace, KEYS, REFS, stateText, diffText, firstDiff, errorOf} from "./gen.mjs";
 
 const SEED = Number(process.env.PRESENCE_SEED ?? 20261122);
-const CASES = Number(process.env.PRESENCE_CASES ?? 1000);
+const CASES = Number(process.env.PRESENCE_CASES ?? 1500);
 const STATIC_CASES = Number(process.env.PRESENCE_STATIC_CASES ?? 1000);
 const ONLY = process.env.PRESENCE_ONLY === undefined ? null : Number(process.env.PRESENCE_ONLY);
 
@@ -76,7 +84,7 @@ function runCase(impl, rng, plan) {
       if (r < 0.6) return {op: "diff", text: diffText(rng, current)};
       if (r < 0.68) return {op: "rejoin", ref: rng.chance(0.1) ? null : String(++refCounter)};
       if (r < 0.76) return {op: "list"};
-      if (r < 0.83) return {op: "listBy", kind: rng.int(4)};
+      if (r < 0.83) return {op: "listBy", kind: rng.int(5)};
       if (r < 0.89) {
         return {
           op: "callbacks",
@@ -121,6 +129,13 @@ function runCase(impl, rng, plan) {
             return [k, p];
           },
           5, // truthy, not a function: TypeError unless the state is empty
+          (k, p) => {
+            // A chooser that delivers a presence event while list() walks the state.
+            if (k === "0" || k === "u1" || k === "2") {
+              ch.trigger(events.diff, {joins: {u2: {metas: [{phx_ref: "re"}]}, 10: {metas: [{phx_ref: "x"}]}}, leaves: {u3: {metas: [{phx_ref: "r1"}, {phx_ref: "r2"}]}, alice: {metas: [{phx_ref: "r3"}]}}});
+            }
+            return [k, p];
+          },
         ];
         t.run("listBy", () => presence.list(choosers[s.kind]));
         break;
