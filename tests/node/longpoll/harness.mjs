@@ -12,7 +12,9 @@ const WAIT_MS = 3000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export class ScriptedServer {
-  constructor() {
+  // statics: {"/path": {body, type}} answered at once (GET, any query), everything else is held
+  constructor({statics = {}} = {}) {
+    this.statics = statics;
     this.pending = [];
     this.waiters = [];
     this.sockets = new Set();
@@ -20,6 +22,12 @@ export class ScriptedServer {
 
   async start() {
     this.server = http.createServer((req, res) => {
+      const file = req.method === "GET" && this.statics[req.url.split("?")[0]];
+      if (file) {
+        res.writeHead(200, {"content-type": file.type, "cache-control": "no-store"});
+        res.end(file.body);
+        return;
+      }
       const chunks = [];
       req.on("data", (c) => chunks.push(c));
       req.on("end", () => {
