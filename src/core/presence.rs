@@ -157,6 +157,74 @@ pub fn strict_eq(a: &RefKind, b: &RefKind) -> Option<bool> {
     }
 }
 
+/// Parses the output of `JSON.stringify` for an array of strings (`["a","b\"c"]`), so that many
+/// property names cross from JavaScript as one string. `None` for anything else, and for names
+/// with lone surrogates (a Rust string cannot hold them; the caller then stops mirroring).
+pub fn parse_json_string_array(text: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut it = text.chars().peekable();
+    if it.next()? != '[' {
+        return None;
+    }
+    if it.peek() == Some(&']') {
+        it.next();
+        return if it.next().is_none() { Some(out) } else { None };
+    }
+    loop {
+        if it.next()? != '"' {
+            return None;
+        }
+        let mut s = String::new();
+        loop {
+            match it.next()? {
+                '"' => break,
+                '\\' => match it.next()? {
+                    '"' => s.push('"'),
+                    '\\' => s.push('\\'),
+                    '/' => s.push('/'),
+                    'b' => s.push('\u{8}'),
+                    'f' => s.push('\u{c}'),
+                    'n' => s.push('\n'),
+                    'r' => s.push('\r'),
+                    't' => s.push('\t'),
+                    'u' => {
+                        let hi = hex4(&mut it)?;
+                        let c = if (0xD800..0xDC00).contains(&hi) {
+                            if it.next()? != '\\' || it.next()? != 'u' {
+                                return None;
+                            }
+                            let lo = hex4(&mut it)?;
+                            if !(0xDC00..0xE000).contains(&lo) {
+                                return None;
+                            }
+                            char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))?
+                        } else {
+                            char::from_u32(hi)?
+                        };
+                        s.push(c);
+                    }
+                    _ => return None,
+                },
+                c => s.push(c),
+            }
+        }
+        out.push(s);
+        match it.next()? {
+            ',' => continue,
+            ']' => return if it.next().is_none() { Some(out) } else { None },
+            _ => return None,
+        }
+    }
+}
+
+fn hex4(it: &mut impl Iterator<Item = char>) -> Option<u32> {
+    let mut v = 0;
+    for _ in 0..4 {
+        v = v * 16 + it.next()?.to_digit(16)?;
+    }
+    Some(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +256,19 @@ mod tests {
         assert_eq!(o.insert("b"), (3, true));
         assert_eq!(o.remove("nope"), None);
         assert_eq!(o.len(), 4);
+    }
+
+    #[test]
+    fn json_string_arrays() {
+        assert_eq!(parse_json_string_array("[]"), Some(vec![]));
+        assert_eq!(parse_json_string_array(r#"["a","b\"c","",  "x"]"#), None);
+        assert_eq!(
+            parse_json_string_array(r#"["a","b\"c","","\\\/\n\u0001","\ud83d\ude00","ü"]"#),
+            Some(vec!["a".into(), "b\"c".into(), "".into(), "\\/\n\u{1}".into(), "\u{1F600}".into(), "ü".into()])
+        );
+        for bad in [r#"["\ud800"]"#, r#"["\udc00"]"#, r#"["\ud800\u0041"]"#, "[", r#"["a""#, r#"["a"]x"#, "", "[1]", r#"["a",]"#] {
+            assert_eq!(parse_json_string_array(bad), None, "{bad}");
+        }
     }
 
     /// A straightforward model: a list in creation order, sorted on demand.

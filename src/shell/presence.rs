@@ -30,7 +30,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::globals::js_string;
-use crate::core::presence::{strict_eq, KeyOrder, RefKind};
+use crate::core::presence::{parse_json_string_array, strict_eq, KeyOrder, RefKind};
 
 #[wasm_bindgen]
 extern "C" {
@@ -131,20 +131,17 @@ fn is_objectish(v: &JsValue) -> bool {
 
 /// `obj[key]`: throws on `null`/`undefined`, reads primitives through their wrapper.
 fn get(obj: &JsValue, key: &JsValue) -> Result<JsValue, JsValue> {
-    if obj.is_object() {
-        return Reflect::get(obj, key);
-    }
-    if nullish(obj) {
-        return Err(type_error(&format!(
+    // One call in the usual case: `Reflect.get` throws only for a non-object target (handled
+    // below) or when a getter or proxy trap throws (that exception is the one to propagate).
+    match Reflect::get(obj, key) {
+        Ok(v) => Ok(v),
+        Err(e) if is_objectish(obj) => Err(e),
+        Err(_) if nullish(obj) => Err(type_error(&format!(
             "Cannot read properties of {} (reading '{}')",
             nullish_name(obj),
             js_string(key)
-        )));
-    }
-    if is_objectish(obj) {
-        Reflect::get(obj, key)
-    } else {
-        Reflect::get(&to_object(obj), key)
+        ))),
+        Err(_) => Reflect::get(&to_object(obj), key),
     }
 }
 
@@ -154,28 +151,21 @@ fn get_str(obj: &JsValue, key: &str) -> Result<JsValue, JsValue> {
 
 /// `obj[key] = val` in strict mode (presence.js is a module): failures throw `TypeError`.
 fn set(obj: &JsValue, key: &JsValue, val: &JsValue) -> Result<(), JsValue> {
-    if obj.is_object() && Reflect::set(obj, key, val)? {
-        return Ok(());
-    }
-    if nullish(obj) {
-        return Err(type_error(&format!(
+    match Reflect::set(obj, key, val) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(type_error(&format!("Cannot assign to read only property '{}' of object", js_string(key)))),
+        Err(e) if is_objectish(obj) => Err(e),
+        Err(_) if nullish(obj) => Err(type_error(&format!(
             "Cannot set properties of {} (setting '{}')",
             nullish_name(obj),
             js_string(key)
-        )));
-    }
-    if !is_objectish(obj) {
-        return Err(type_error(&format!(
+        ))),
+        Err(_) => Err(type_error(&format!(
             "Cannot create property '{}' on {} '{}'",
             js_string(key),
             obj.js_typeof().as_string().unwrap_or_default(),
             js_string(obj)
-        )));
-    }
-    if !obj.is_object() && Reflect::set(obj, key, val)? {
-        Ok(())
-    } else {
-        Err(type_error(&format!("Cannot assign to read only property '{}' of object", js_string(key))))
+        ))),
     }
 }
 
@@ -352,26 +342,31 @@ impl Mirror {
     }
 
     /// A mirror of an object whose own property names are `names` and values `vals`, in order.
+    /// The names cross as one JSON string.
     fn from_parts(names: &Array, vals: Array) -> Self {
         let mut m = Mirror::new();
-        for k in items(names) {
-            match k.as_string().filter(|s| !s.contains('\u{FFFD}')) {
-                Some(s) => {
-                    m.order.insert(&s);
+        let keys = json_stringify(names).ok().and_then(|t| t.as_string()).and_then(|t| parse_json_string_array(&t));
+        match keys {
+            Some(keys) if keys.len() == vals.length() as usize => {
+                for k in &keys {
+                    m.order.insert(k);
                 }
-                None => m.broken = true,
+                m.broken = m.order.len() != keys.len();
             }
-        }
-        if m.order.len() != vals.length() as usize {
-            m.broken = true;
+            _ => m.broken = true,
         }
         m.vals_js = vals;
         m
     }
 
+    /// A mirror to be built from the object when first needed.
+    fn later() -> Self {
+        Mirror { suspect: true, ..Mirror::new() }
+    }
+
     fn set(&mut self, key: &JsValue, val: &JsValue) {
         go_live();
-        if self.broken {
+        if self.broken || self.suspect {
             return;
         }
         let Some(s) = key.as_string().filter(|s| !s.contains('\u{FFFD}')) else {
@@ -403,7 +398,7 @@ impl Mirror {
 
     fn delete(&mut self, key: &JsValue) {
         go_live();
-        if self.broken {
+        if self.broken || self.suspect {
             return;
         }
         let Some(s) = key.as_string() else {
@@ -529,10 +524,15 @@ impl State {
         if stale {
             // Read the object outside any borrow: getters and proxies run JavaScript.
             let names = own_names(&self.obj)?;
-            let vals = Array::new();
-            for k in items(&names) {
-                vals.push(&get(&self.obj, &k)?);
-            }
+            let vals = if object_keys(&self.obj)?.length() == names.length() {
+                object_values(&self.obj)?
+            } else {
+                let vals = Array::new();
+                for k in items(&names) {
+                    vals.push(&get(&self.obj, &k)?);
+                }
+                vals
+            };
             *m.borrow_mut() = Mirror::from_parts(&names, vals);
         } else if broken {
             return Ok(None);
@@ -605,9 +605,16 @@ fn to_null_proto(obj: &JsValue) -> Result<JsValue, JsValue> {
 /// `Presence.syncState(currentState, newState, onJoin, onLeave)`.
 fn sync_state(current: &JsValue, new_state: &JsValue, on_join: &JsValue, on_leave: &JsValue, track: bool) -> Result<State, JsValue> {
     let cloned = clone(current)?;
-    let state = match to_null_proto_new(&cloned, track)? {
-        Some(st) => st,
-        None => State::untracked(cloned),
+    let state = if cloned.is_object() && !is_array(&cloned) {
+        // `toNullProtoObj` of a fresh `JSON.parse` object: a copy with the same own properties in
+        // the same order. Nobody else holds the clone, so it can become that copy itself.
+        set_prototype_of(&cloned, &JsValue::NULL)?;
+        State { obj: cloned, mirror: track.then(|| Rc::new(RefCell::new(Mirror::later()))) }
+    } else {
+        match to_null_proto_new(&cloned, track)? {
+            Some(st) => st,
+            None => State::untracked(cloned),
+        }
     };
     if let Some(st) = sync_state_from_empty(&state, new_state, on_join, track)? {
         return Ok(st);
