@@ -18,6 +18,8 @@ USAGE: phoenix-server [OPTIONS]
   --max-frame-size BYTES  largest client message (default 1048576), bigger closes with 1009 [PHX_MAX_FRAME_SIZE]
   --outbound-queue N      frames queued per socket before it is dropped as slow (default 1024)
   --check-origin POLICY   on (default: same host or loopback) | off | comma-separated origins
+  --longpoll-window-ms MS LongPoll poll wait and session timeout (default 10000)          [PHX_LONGPOLL_WINDOW_MS]
+  --no-websocket          refuse every WebSocket upgrade (503), to test LongPoll fallback  [PHX_NO_WEBSOCKET=1]
   --test-hooks            enable loopback-only test routes (POST /api/test/heartbeats)       [PHX_TEST_HOOKS=1]
   -h, --help              this text
 
@@ -78,13 +80,14 @@ fn parse<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, ConfigError
     })
 }
 
-const VALUE_FLAGS: [&str; 6] = [
+const VALUE_FLAGS: [&str; 7] = [
     "--addr",
     "--static-dir",
     "--idle-timeout-ms",
     "--max-frame-size",
     "--outbound-queue",
     "--check-origin",
+    "--longpoll-window-ms",
 ];
 
 fn apply(cfg: &mut Config, flag: &str, value: &str) -> Result<(), ConfigError> {
@@ -95,6 +98,9 @@ fn apply(cfg: &mut Config, flag: &str, value: &str) -> Result<(), ConfigError> {
             cfg.endpoint.idle_timeout = Duration::from_millis(parse(flag, value)?)
         }
         "--max-frame-size" => cfg.endpoint.max_frame_size = parse(flag, value)?,
+        "--longpoll-window-ms" => {
+            cfg.endpoint.longpoll_window = Duration::from_millis(parse::<u64>(flag, value)?.max(1))
+        }
         "--outbound-queue" => cfg.endpoint.outbound_queue = parse::<usize>(flag, value)?.max(1),
         "--check-origin" => {
             cfg.endpoint.check_origin = match value {
@@ -121,6 +127,7 @@ impl Config {
             ("PHX_STATIC_DIR", "--static-dir"),
             ("PHX_IDLE_TIMEOUT_MS", "--idle-timeout-ms"),
             ("PHX_MAX_FRAME_SIZE", "--max-frame-size"),
+            ("PHX_LONGPOLL_WINDOW_MS", "--longpoll-window-ms"),
         ] {
             if let Some(v) = env(var) {
                 apply(&mut cfg, flag, &v)?;
@@ -129,11 +136,15 @@ impl Config {
         if env("PHX_TEST_HOOKS").is_some_and(|v| v == "1" || v == "true") {
             cfg.test_hooks = true;
         }
+        if env("PHX_NO_WEBSOCKET").is_some_and(|v| v == "1" || v == "true") {
+            cfg.endpoint.refuse_websocket = true;
+        }
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             match arg.as_str() {
                 "-h" | "--help" => return Err(ConfigError::Help),
                 "--test-hooks" => cfg.test_hooks = true,
+                "--no-websocket" => cfg.endpoint.refuse_websocket = true,
                 _ => {
                     let (flag, value) = match arg.split_once('=') {
                         Some((f, v)) => (f.to_string(), v.to_string()),
@@ -167,6 +178,9 @@ mod tests {
                 "127.0.0.1:0",
                 "--test-hooks",
                 "--idle-timeout-ms=250",
+                "--longpoll-window-ms",
+                "300",
+                "--no-websocket",
             ]
             .map(String::from),
             |k| (k == "PHX_STATIC_DIR").then(|| "/tmp/x".to_string()),
@@ -175,6 +189,15 @@ mod tests {
         assert_eq!(cfg.addr.port(), 0);
         assert!(cfg.test_hooks);
         assert_eq!(cfg.endpoint.idle_timeout, Duration::from_millis(250));
+        assert_eq!(cfg.endpoint.longpoll_window, Duration::from_millis(300));
+        assert!(cfg.endpoint.refuse_websocket);
+        assert_eq!(
+            Config::from_args(Vec::<String>::new(), |_| None)
+                .unwrap()
+                .endpoint
+                .longpoll_window,
+            Duration::from_secs(10)
+        );
         assert_eq!(cfg.static_dir, PathBuf::from("/tmp/x"));
         assert_eq!(
             Config::from_args(["--bogus".to_string()], |_| None).unwrap_err(),

@@ -40,6 +40,14 @@ pub struct EndpointConfig {
     pub read_buffer_size: usize,
     /// Bytes buffered before a write is flushed (the buffer keeps its capacity).
     pub write_buffer_size: usize,
+    /// How long a LongPoll GET waits for messages before answering 204; a LongPoll session
+    /// with no poll for about this long shuts down (Phoenix's `window_ms`, 10 s).
+    pub longpoll_window: Duration,
+    /// Largest LongPoll POST body in bytes (bigger: `{"status":413}`).
+    pub longpoll_max_body: usize,
+    /// Refuse every WebSocket upgrade (HTTP 503), as a proxy that blocks WebSockets would:
+    /// for testing the client's LongPoll fallback.
+    pub refuse_websocket: bool,
 }
 
 impl Default for EndpointConfig {
@@ -51,6 +59,9 @@ impl Default for EndpointConfig {
             check_origin: OriginCheck::SameHost,
             read_buffer_size: 4 * 1024,
             write_buffer_size: 16 * 1024,
+            longpoll_window: Duration::from_secs(10),
+            longpoll_max_body: 8 * 1024 * 1024,
+            refuse_websocket: false,
         }
     }
 }

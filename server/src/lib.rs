@@ -8,7 +8,7 @@
 //! - [`endpoint`]: broadcast from anywhere, disconnect by socket id, presence, shutdown;
 //! - [`presence`]: `Phoenix.Presence` semantics on one node;
 //! - [`serializer`]: v1 / v2 JSON and v2 binary frames;
-//! - [`transport::websocket`]: the WebSocket transport (axum).
+//! - [`transport::websocket`], [`transport::longpoll`]: the WebSocket and LongPoll transports (axum).
 //!
 //! [`demo`] is an application written against that public API (DEMO.md), and [`app`] builds
 //! the whole HTTP service the `phoenix-server` binary runs.

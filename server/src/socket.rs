@@ -1,7 +1,7 @@
 //! Sockets: the [`SocketHandler`] (`connect/3` + `id/1`), the channel routes, and
 //! [`Session`], the transport-independent state of one connection (its joined channels).
 //!
-//! A transport (WebSocket now, LongPoll later) decodes client frames into
+//! A transport (WebSocket or LongPoll) decodes client frames into
 //! [`Incoming`] messages, feeds them to [`Session::handle_message`], feeds control messages
 //! to [`Session::handle_control`], and calls [`Session::close`] when the connection ends.
 //! Everything the session sends goes through the connection's outbound queue.
@@ -31,7 +31,7 @@ pub type Params = Map<String, Value>;
 pub enum TransportKind {
     /// `/websocket`.
     WebSocket,
-    /// `/longpoll` (not implemented yet).
+    /// `/longpoll`.
     LongPoll,
 }
 

@@ -14,9 +14,9 @@ use tower_http::services::ServeDir;
 
 use super::{now_ms, socket, token, DemoState};
 use crate::error::AppError;
-use crate::transport::websocket;
+use crate::transport::{longpoll, websocket};
 
-/// The whole service: `/socket/websocket`, `/api/*`, static files.
+/// The whole service: `/socket/websocket`, `/socket/longpoll`, `/api/*`, static files.
 /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` (loopback checks).
 pub fn app(state: Arc<DemoState>) -> Router {
     let mut api = Router::new()
@@ -28,11 +28,17 @@ pub fn app(state: Arc<DemoState>) -> Router {
         api = api.route("/api/test/heartbeats", post(test_heartbeats));
     }
     let static_files = ServeDir::new(&state.options.static_dir);
+    let user_socket = socket(Arc::clone(&state));
     api.with_state(Arc::clone(&state))
         .merge(websocket::router(
             "/socket",
             state.endpoint.clone(),
-            socket(Arc::clone(&state)),
+            user_socket.clone(),
+        ))
+        .merge(longpoll::router(
+            "/socket",
+            state.endpoint.clone(),
+            user_socket,
         ))
         .fallback_service(static_files)
 }

@@ -1,4 +1,5 @@
-//! Transports. WebSocket only for now; LongPoll (`/socket/longpoll`) will sit beside it and
-//! drive the same [`crate::socket::Session`] from HTTP requests.
+//! Transports: WebSocket and LongPoll (`/socket/longpoll`), both driving the same
+//! transport-independent [`crate::socket::Session`].
 
+pub mod longpoll;
 pub mod websocket;

@@ -61,6 +61,13 @@ async fn upgrade(
     extensions: Extensions,
     ws: WebSocketUpgrade,
 ) -> Response {
+    if state.endpoint.config().refuse_websocket {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "WebSocket transport disabled",
+        )
+            .into_response();
+    }
     let peer_addr = extensions.get::<AxumConnectInfo<SocketAddr>>().map(|c| c.0);
     let origin = headers
         .get(header::ORIGIN)
