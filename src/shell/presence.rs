@@ -616,15 +616,19 @@ fn sync_state(current: &JsValue, new_state: &JsValue, on_join: &JsValue, on_leav
             None => State::untracked(cloned),
         }
     };
-    if let Some(st) = sync_state_from_empty(&state, new_state, on_join, track)? {
-        return Ok(st);
+    let state_names = own_names(&state.obj)?;
+    if state_names.length() == 0 {
+        if let Some(st) = sync_state_from_empty(new_state, on_join, track)? {
+            return Ok(st);
+        }
     }
     let new_state = to_null_proto(new_state)?;
     let joins = object_create(&JsValue::NULL);
     let leaves = object_create(&JsValue::NULL);
     let metas = name(|n| &n.metas);
 
-    for key in items(&own_names(&state.obj)?) {
+    // (No JavaScript ran since `state_names` was taken: still `getOwnPropertyNames(state)`.)
+    for key in items(&state_names) {
         let presence = state.get(&key)?;
         if get(&new_state, &key)?.is_falsy() {
             set(&leaves, &key, &presence)?;
@@ -673,10 +677,7 @@ thread_local! {
 /// Taken only when that JSON text is the one phoenix.js would produce: `newState` is an ordinary
 /// object (prototype `Object.prototype` or null, not an array) whose own properties are all
 /// enumerable and with no `toJSON` method. Otherwise (`None`) the step-by-step path runs.
-fn sync_state_from_empty(state: &State, new_state: &JsValue, on_join: &JsValue, track: bool) -> Result<Option<State>, JsValue> {
-    if own_names(&state.obj)?.length() != 0 {
-        return Ok(None);
-    }
+fn sync_state_from_empty(new_state: &JsValue, on_join: &JsValue, track: bool) -> Result<Option<State>, JsValue> {
     // toNullProtoObj(newState) throws here for null/undefined, as in phoenix.js.
     let proto = get_prototype_of(new_state)?;
     if !new_state.is_object() || is_array(new_state) || !(proto.is_null() || OBJECT_PROTOTYPE.with(|p| *p == proto)) {
