@@ -212,7 +212,15 @@ import { wasmEncoded } from "./wasm-bytes.js";
 // Synchronous instantiation: the package is usable right after import, with no init call.
 glue.initSync({ module: new WebAssembly.Module(${decoder}(wasmEncoded)) });
 
-${PHOENIX_NAMES.filter((n) => !missing.includes(n)).map((n) => `export const ${n} = glue.${n};`).join("\n")}
+${PHOENIX_NAMES.filter((n) => !missing.includes(n) && n !== "Socket").map((n) => `export const ${n} = glue.${n};`).join("\n")}
+${missing.includes("Socket") ? "" : `// The wasm cannot see the JS object its constructor fills in, so the socket is told once, and
+// \`channel.socket\` is then that same object (as in phoenix.js).
+export const Socket = class Socket extends glue.Socket {
+  constructor(endPoint, opts) {
+    super(endPoint, opts);
+    if (this.__bindSelf) this.__bindSelf(this);
+  }
+};`}
 ${missing.map((n) => `export const ${n} = undefined; // not exported by the wasm yet`).join("\n")}
 ${hasSerializer ? "export const Serializer = glue.serializer();" : "export const Serializer = undefined; // no serializer() in the wasm yet"}
 `;

@@ -349,8 +349,9 @@ impl<H: Host> Channel<H> {
             .filter(|b| b.event == event)
             .cloned()
             .collect();
-        let join_ref = if join_ref.truthy() { join_ref.clone() } else { self.join_ref() };
         for b in &bindings {
+            // `joinRef || this.joinRef()` is read for each binding: an earlier one may rejoin.
+            let join_ref = if join_ref.truthy() { join_ref.clone() } else { self.join_ref() };
             self.run_binding(host, &b.cb, &handled, ref_, &join_ref)?;
         }
         Ok(())

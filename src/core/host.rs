@@ -92,6 +92,9 @@ pub struct Outgoing<P> {
     pub payload: P,
     pub ref_: RefVal,
     pub join_ref: RefVal,
+    /// The caller's own message object, for a raw `socket.push(data)`: phoenix.js hands that
+    /// very object to a custom encoder.
+    pub raw: Option<P>,
 }
 
 impl<P: Clone> Clone for Outgoing<P> {
@@ -102,6 +105,7 @@ impl<P: Clone> Clone for Outgoing<P> {
             payload: self.payload.clone(),
             ref_: self.ref_.clone(),
             join_ref: self.join_ref.clone(),
+            raw: self.raw.clone(),
         }
     }
 }

@@ -117,6 +117,7 @@ impl<H: Host> Push<H> {
             payload,
             ref_,
             join_ref: channel.join_ref(),
+            raw: None,
         };
         socket.push(msg, Some(&channel))
     }

@@ -503,7 +503,7 @@ impl<H: Host> SocketInner<H> {
             error_ref: RefCell::new(None),
         });
         let name = self.host.transport_name(&fb.class);
-        if self.host.get_session(&format!("phx:fallback:{name}"))?.is_some() {
+        if self.host.get_session(&format!("phx:fallback:{name}"))?.is_some_and(|v| !v.is_empty()) {
             let reason = self.host.string_payload("memorized");
             return self.fall_back(&fb, Some(&reason));
         }
@@ -530,8 +530,9 @@ impl<H: Host> SocketInner<H> {
         Ok(())
     }
 
+    /// `clearTimeout(this.fallbackTimer)`: the field keeps the old id, as in phoenix.js.
     fn clear_fallback_timer(&self) {
-        let t = self.st.borrow_mut().fallback_timer.take();
+        let t = self.st.borrow().fallback_timer.clone();
         if let Some(t) = t {
             self.host.clear_timeout(&t);
         }
@@ -612,6 +613,7 @@ impl<H: Host> SocketInner<H> {
             payload: self.host.empty_object(),
             ref_: RefVal::Str(r),
             join_ref: RefVal::Undefined,
+            raw: None,
         };
         self.push(msg, None)
     }
@@ -785,6 +787,7 @@ impl<H: Host> SocketInner<H> {
             payload: self.host.empty_object(),
             ref_: RefVal::Str(r),
             join_ref: RefVal::Undefined,
+            raw: None,
         };
         self.push(msg, None)?;
         let interval = self.st.borrow().heartbeat_interval_ms;
@@ -839,6 +842,7 @@ impl<H: Host> SocketInner<H> {
             payload: self.host.empty_object(),
             ref_: RefVal::Str(r),
             join_ref: RefVal::Undefined,
+            raw: None,
         };
         self.push(msg, None)?;
         Ok(true)
@@ -1115,10 +1119,7 @@ impl<H: Host> SocketInner<H> {
             Task::PushTimeout(push) => push.trigger(&self.host, "timeout", self.host.empty_object()),
             Task::BufferWait(td) => self.wait_for_buffer_done(&td),
             Task::ClosedWait(td) => self.wait_for_socket_closed(&td),
-            Task::Fallback(fb) => {
-                self.st.borrow_mut().fallback_timer = None;
-                self.fall_back(&fb, None)
-            }
+            Task::Fallback(fb) => self.fall_back(&fb, None),
         }
     }
 

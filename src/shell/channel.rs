@@ -272,10 +272,14 @@ impl JsChannel {
         };
     }
 
-    /// `socket`.
-    #[wasm_bindgen(getter)]
-    pub fn socket(&self) -> JsSocket {
-        JsSocket { inner: self.socket.clone() }
+    /// `socket`: the socket's own object while JavaScript holds it.
+    #[wasm_bindgen(getter, unchecked_return_type = "Socket")]
+    pub fn socket(&self) -> JsValue {
+        let me = self.socket.host.self_object.borrow().as_ref().and_then(|w| w.deref());
+        match me {
+            Some(obj) => obj.into(),
+            None => JsSocket { inner: self.socket.clone() }.into(),
+        }
     }
 }
 

@@ -64,6 +64,8 @@ pub struct JsHost {
     pub logger_value: RefCell<JsValue>,
     /// `socket.authToken` as phoenix.js holds it: a function, or the falsy option value.
     pub auth_token_value: RefCell<JsValue>,
+    /// A `WeakRef` to the socket's own JS object (see `Socket.__bindSelf`).
+    pub self_object: RefCell<Option<js_sys::WeakRef<Object>>>,
 }
 
 impl JsHost {
@@ -80,6 +82,7 @@ impl JsHost {
             session_store: RefCell::new(JsValue::UNDEFINED),
             logger_value: RefCell::new(JsValue::UNDEFINED),
             auth_token_value: RefCell::new(JsValue::UNDEFINED),
+            self_object: RefCell::new(None),
         }
     }
 
@@ -295,27 +298,29 @@ impl Host for JsHost {
     type TransportClass = JsValue;
     type Frame = JsValue;
     type Error = JsValue;
-    type TimerId = u32;
+    /// Our key for the timer's task, and the id `setTimeout` returned (what phoenix.js keeps
+    /// in its timer fields).
+    type TimerId = (u32, JsValue);
 
     fn now(&self) -> f64 {
         globals::date_now()
     }
 
-    fn set_timeout(&self, task: Task<Self>, delay: f64) -> u32 {
+    fn set_timeout(&self, task: Task<Self>, delay: f64) -> (u32, JsValue) {
         let key = {
             let mut st = self.state.borrow_mut();
             st.next_timer = st.next_timer.wrapping_add(1);
             st.next_timer
         };
-        let Some(h) = self.handlers() else { return key };
+        let Some(h) = self.handlers() else { return (key, JsValue::UNDEFINED) };
         let id = globals::set_timeout(h.timer.as_ref().unchecked_ref(), delay, key);
-        self.state.borrow_mut().timers.insert(key, (task, id));
+        self.state.borrow_mut().timers.insert(key, (task, id.clone()));
         self.update_liveness();
-        key
+        (key, id)
     }
 
-    fn clear_timeout(&self, id: &u32) {
-        let entry = self.state.borrow_mut().timers.remove(id);
+    fn clear_timeout(&self, id: &(u32, JsValue)) {
+        let entry = self.state.borrow_mut().timers.remove(&id.0);
         if let Some((_, js_id)) = entry {
             globals::clear_timeout(&js_id);
         }
@@ -545,7 +550,8 @@ impl Host for JsHost {
                     let (Some(s), Some(k)) = (weak.upgrade(), k.borrow_mut().take()) else { return Ok(()) };
                     s.finish_send(k, frame)
                 });
-                f.call2(&JsValue::UNDEFINED, &outgoing_object(&msg), &cb).map(drop)
+                let obj = msg.raw.clone().unwrap_or_else(|| outgoing_object(&msg));
+                f.call2(&JsValue::UNDEFINED, &obj, &cb).map(drop)
             }
         }
     }

@@ -133,7 +133,7 @@ impl JsPush {
     /// `timeoutTimer`: the pending timer's id, or `null`.
     #[wasm_bindgen(getter, js_name = timeoutTimer)]
     pub fn timeout_timer(&self) -> JsValue {
-        self.push.st.borrow().timeout_timer.map_or(JsValue::NULL, |t| JsValue::from_f64(f64::from(t)))
+        self.push.st.borrow().timeout_timer.as_ref().map_or(JsValue::NULL, |t| t.1.clone())
     }
 
     #[wasm_bindgen(getter)]

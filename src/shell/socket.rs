@@ -235,6 +235,7 @@ impl JsSocket {
             payload: get(&data, "payload"),
             ref_: ref_val(&get(&data, "ref")),
             join_ref: ref_val(&get(&data, "join_ref")),
+            raw: Some(data.clone()),
         };
         self.inner.push(msg, None)
     }
@@ -509,6 +510,13 @@ impl JsSocket {
         self.inner.host.session_store.borrow().clone()
     }
 
+    /// Tells the socket which JS object it is, so that `channel.socket` returns it (the
+    /// package's `Socket` calls this from its constructor). Held weakly.
+    #[wasm_bindgen(js_name = __bindSelf)]
+    pub fn bind_self(&self, me: Object) {
+        *self.inner.host.self_object.borrow_mut() = Some(js_sys::WeakRef::new(&me));
+    }
+
     /// Size of the wasm linear memory in bytes: not phoenix.js API, for leak tests and
     /// benchmarks (linear memory only grows, so a leak shows up here).
     #[wasm_bindgen(js_name = __wasmMemoryBytes)]
@@ -516,6 +524,21 @@ impl JsSocket {
         let mem: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
         let buf: js_sys::ArrayBuffer = mem.buffer().unchecked_into();
         f64::from(buf.byte_length())
+    }
+
+    #[wasm_bindgen(getter, js_name = fallbackRef)]
+    pub fn fallback_ref(&self) -> JsValue {
+        self.inner.st.borrow().fallback_ref.as_deref().map_or(JsValue::NULL, JsValue::from_str)
+    }
+
+    #[wasm_bindgen(getter, js_name = fallbackErrorRef)]
+    pub fn fallback_error_ref(&self) -> JsValue {
+        self.inner.st.borrow().fallback_error_ref.as_deref().map_or(JsValue::NULL, JsValue::from_str)
+    }
+
+    #[wasm_bindgen(getter, js_name = fallbackTimer)]
+    pub fn fallback_timer(&self) -> JsValue {
+        self.inner.st.borrow().fallback_timer.as_ref().map_or(JsValue::NULL, |t| t.1.clone())
     }
 
     #[wasm_bindgen(getter, js_name = primaryPassedHealthCheck)]

@@ -371,7 +371,6 @@ fn on_message_hook_returning_a_falsy_value_throws() {
 /// phoenix.js `trigger` evaluates `joinRef || this.joinRef()` for each binding, so a binding
 /// that runs after the internal `phx_error` handler reset the join push sees `null`.
 #[test]
-#[ignore = "BUG: Channel::trigger computes the fallback joinRef once, before the bindings; phoenix.js re-reads this.joinRef() per binding"]
 fn bindings_after_a_join_reset_see_the_new_join_ref() {
     let t = Harness::new();
     let ch = t.channel("room:lobby");

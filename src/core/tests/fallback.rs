@@ -112,7 +112,6 @@ fn a_memorized_fallback_connects_with_long_poll_directly() {
 }
 
 #[test]
-#[ignore = "BUG: connect_with_fallback treats any Some(value) from get_session as memorized; phoenix.js checks truthiness, so \"\" does not fall back"]
 fn an_empty_memorized_value_does_not_fall_back() {
     let t = fallback_socket();
     t.w.session.borrow_mut().push(("phx:fallback:LongPoll".into(), String::new()));

@@ -105,6 +105,7 @@ enum Op {
     ReplaceTransport,
     CloseDelay(Option<u8>),
     SyncClose(bool),
+    AutoReply(bool),
     LoggerThrows(bool),
     Memorize(bool),
     OnMessageHook(u8, bool),
@@ -170,6 +171,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::ReplaceTransport),
         1 => prop::option::of(0u8..200).prop_map(Op::CloseDelay),
         1 => any::<bool>().prop_map(Op::SyncClose),
+        1 => any::<bool>().prop_map(Op::AutoReply),
         1 => prop::bool::weighted(0.2).prop_map(Op::LoggerThrows),
         1 => any::<bool>().prop_map(Op::Memorize),
         1 => (any::<u8>(), any::<bool>()).prop_map(|(c, f)| Op::OnMessageHook(c, f)),
@@ -401,6 +403,7 @@ fn apply(t: &Harness, ctx: &Rc<Ctx>, held: &mut Vec<Ch>, op: &Op) -> Result<(), 
                 payload: json("{}"),
                 ref_: rv.clone(),
                 join_ref: rv,
+                raw: None,
             };
             let ch = pick(*i);
             t.socket.push(msg, ch.as_ref())
@@ -436,6 +439,10 @@ fn apply(t: &Harness, ctx: &Rc<Ctx>, held: &mut Vec<Ch>, op: &Op) -> Result<(), 
         }
         Op::LoggerThrows(on) => {
             *t.w.logger_throws.borrow_mut() = on.then(|| "*".to_owned());
+            Ok(())
+        }
+        Op::AutoReply(on) => {
+            t.w.auto_reply.set(*on);
             Ok(())
         }
         Op::SyncClose(on) => {

@@ -432,6 +432,8 @@ pub struct World {
     pub close_delay: Cell<Option<f64>>,
     /// `close()` emits the close event synchronously (LongPoll does).
     pub sync_close: Cell<bool>,
+    /// The server answers every frame with `ok` from inside `send` (a synchronous fake server).
+    pub auto_reply: Cell<bool>,
     /// The logger throws for this kind of line (`"*"`: every line).
     pub logger_throws: RefCell<Option<String>>,
     /// Hold encodes/decodes until `finish_codec` (an async custom encoder/decoder).
@@ -758,8 +760,17 @@ impl Host for TestHost {
         if t.ready_state.get() == ready_state::CONNECTING {
             return Err(JsError("InvalidStateError: Still in CONNECTING state".into()));
         }
+        // socket.js `send`: only the current, open connection ever sends.
+        if let Some(sock) = self.w.socket() {
+            let st = sock.st.try_borrow().expect("socket state borrowed across send_frame");
+            let current = st.connection.as_ref().is_some_and(|c| Rc::ptr_eq(&c.transport, t));
+            assert!(current && t.ready_state.get() == ready_state::OPEN, "frame sent on a stale or closed transport");
+        }
         t.sent.borrow_mut().push(frame.clone());
         self.w.record(Ev::Sent(t.id, frame.clone()));
+        if self.w.auto_reply.get() {
+            return self.auto_reply(t, frame);
+        }
         Ok(())
     }
 
@@ -845,6 +856,21 @@ impl Host for TestHost {
     }
 }
 
+impl TestHost {
+    /// A synchronous fake server: answers every frame with an `ok` reply from inside `send`.
+    fn auto_reply(&self, t: &Tr, frame: &str) -> Result<(), JsError> {
+        let Some(v) = parse(frame) else { return Ok(()) };
+        let Value::Arr(items) = &*v else { return Ok(()) };
+        let [jr, r, topic, ..] = items.as_slice() else { return Ok(()) };
+        let reply = format!(r#"[{},{},{},"phx_reply",{{"status":"ok","response":{{}}}}]"#, show(jr), show(r), show(topic));
+        let conn = t.conn.borrow().upgrade();
+        match (conn, self.w.socket()) {
+            (Some(conn), Some(sock)) => sock.handle_message(&conn, &s(&reply)),
+            _ => Ok(()),
+        }
+    }
+}
+
 fn null_if_undefined(r: &RefVal) -> RefVal {
     match r {
         RefVal::Undefined => RefVal::Null,
@@ -921,6 +947,7 @@ impl Harness {
             socket: RefCell::new(Weak::new()),
             close_delay: Cell::new(Some(0.0)),
             sync_close: Cell::new(false),
+            auto_reply: Cell::new(false),
             logger_throws: RefCell::new(None),
             defer_codec: Cell::new(false),
             deferred_sends: RefCell::new(Vec::new()),

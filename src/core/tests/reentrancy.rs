@@ -390,3 +390,46 @@ fn a_binding_that_rejoins_another_channel_during_a_transport_error() {
     t.expect_sent(&[r#"["6","7","b","phx_leave",{}]"#, r#"["8","8","b","phx_join",{}]"#]);
     assert_eq!(t.topics(), ["a"]);
 }
+
+#[test]
+fn a_synchronous_server_answers_from_inside_send() {
+    let t = Harness::new();
+    t.connect();
+    t.open();
+    t.w.auto_reply.set(true);
+    let ch = t.channel("t");
+    t.on_close(&ch, "onClose");
+    let jp = t.join(&ch);
+    // The join ok arrived inside join().
+    assert_eq!(t.state(&ch), "joined");
+    t.receive(&jp, "ok", "joinOk");
+    let p = t.push(&ch, "ask", "{}");
+    t.receive(&p, "ok", "pushOk");
+    t.expect_calls(&["joinOk({})", "pushOk({})"]);
+    t.leave(&ch);
+    t.expect_calls(&[r#"onClose("leave", undefined, "3")"#]);
+    // Heartbeats are answered at once too.
+    t.advance(90_000.0);
+    assert_eq!(t.transports().len(), 1);
+}
+
+#[test]
+fn a_synchronous_server_flushes_the_push_buffer_from_inside_the_flush() {
+    let t = Harness::new();
+    let ch = t.channel("t");
+    t.join(&ch);
+    let a = t.push(&ch, "a", "{}");
+    let b = t.push(&ch, "b", "{}");
+    t.receive(&a, "ok", "aOk");
+    t.receive(&b, "ok", "bOk");
+    t.connect();
+    t.w.auto_reply.set(true);
+    t.open();
+    t.expect_sent(&[
+        r#"["3","3","t","phx_join",{}]"#,
+        r#"["3","6","t","a",{}]"#,
+        r#"["3","7","t","b",{}]"#,
+    ]);
+    t.expect_calls(&["aOk({})", "bOk({})"]);
+    assert!(ch.st.borrow().push_buffer.is_empty());
+}

@@ -208,6 +208,7 @@ fn raw_socket_pushes_are_buffered_and_always_flushed() {
         payload: json(r#"{"x":1}"#),
         ref_: RefVal::Str("99".into()),
         join_ref: RefVal::Null,
+        raw: None,
     };
     t.socket.push(msg, None).unwrap();
     assert_eq!(t.socket.st.borrow().send_buffer.len(), 1);
@@ -243,6 +244,7 @@ fn send_buffer_survives_disconnect() {
         payload: json("{}"),
         ref_: RefVal::Undefined,
         join_ref: RefVal::Undefined,
+        raw: None,
     };
     t.socket.push(msg, None).unwrap();
     t.disconnect();
