@@ -1,0 +1,163 @@
+#!/usr/bin/env node
+// Presence benchmark (not a test): npm phoenix@1.8.16 vs phoenix-wasm, same page, same run.
+//
+//   npm run build && node bench/presence/run.mjs            # Debian Chromium (/usr/bin/chromium)
+//   node bench/presence/run.mjs --node                      # in this Node process instead
+//   node bench/presence/run.mjs --reps=6 --members=10000 --diffs=1000
+//
+// Workload (workload.mjs): N members in one presence_state, then D presence_diffs with list()
+// after each. Each repetition runs both implementations, alternating which goes first. Medians
+// and the ratio phoenix-wasm / phoenix.js (below 1 = phoenix-wasm faster) go to results.json.
+import fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { makeData, runOnce } from "./workload.mjs";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, "..", "..");
+const argv = Object.fromEntries(process.argv.slice(2).map((a) => {
+  const [k, v] = a.replace(/^--/, "").split("=");
+  return [k, v ?? true];
+}));
+const REPS = Number(argv.reps ?? 6);
+const MEMBERS = Number(argv.members ?? 10000);
+const DIFFS = Number(argv.diffs ?? 1000);
+const IN_NODE = Boolean(argv.node);
+const WORKLOADS = [
+  // The benchmark of the issue: string keys, list() with no chooser.
+  { name: "list()", keys: "string", chooser: "none" },
+  { name: "list() numeric keys", keys: "numeric", chooser: "none" },
+  { name: "list(chooser)", keys: "string", chooser: "firstMeta" },
+  // A reconnect: the timed presence_state is a second one for the same room.
+  { name: "reconnect: second presence_state, then list()", keys: "string", chooser: "none", resync: true },
+];
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const r2 = (x) => Math.round(x * 100) / 100;
+const r4 = (x) => Number(x.toPrecision(4));
+
+// The same loop runs in the page (as a string, with the two modules imported there) and in Node.
+async function measure(run, impls, data, chooser, resync) {
+  const runs = { "phoenix.js": [], "phoenix-wasm": [] };
+  const prints = new Set();
+  for (let rep = 0; rep < REPS; rep++) {
+    const order = rep % 2 === 0 ? ["phoenix.js", "phoenix-wasm"] : ["phoenix-wasm", "phoenix.js"];
+    for (const name of order) {
+      const r = await run(impls[name], data, chooser, resync);
+      runs[name].push(r);
+      prints.add(`${r.check}/${r.synced}/${r.fingerprint}`);
+    }
+  }
+  if (prints.size !== 1) throw new Error(`the implementations disagree: ${[...prints].join(" vs ")}`);
+  const summary = (name) => {
+    const rs = runs[name];
+    return {
+      medianTotalMs: r2(median(rs.map((r) => r.totalMs))),
+      medianStateMs: r2(median(rs.map((r) => r.stateMs))),
+      medianDiffsMs: r2(median(rs.map((r) => r.diffsMs))),
+      totalMs: rs.map((r) => r2(r.totalMs)),
+    };
+  };
+  const js = summary("phoenix.js");
+  const wasm = summary("phoenix-wasm");
+  return {
+    "phoenix.js": js,
+    "phoenix-wasm": wasm,
+    ratio: r4(wasm.medianTotalMs / js.medianTotalMs),
+    ratioState: r4(wasm.medianStateMs / js.medianStateMs),
+    ratioDiffs: r4(wasm.medianDiffsMs / js.medianDiffsMs),
+  };
+}
+
+function serve() {
+  const files = {
+    "/": { type: "text/html", body: "<!doctype html><meta charset=utf-8><title>presence bench</title>" },
+    "/phoenix.mjs": { type: "text/javascript", file: path.join(ROOT, "node_modules/phoenix/priv/static/phoenix.mjs") },
+    "/phoenix-wasm.mjs": { type: "text/javascript", file: path.join(ROOT, "dist/phoenix-wasm.mjs") },
+    "/workload.mjs": { type: "text/javascript", file: path.join(HERE, "workload.mjs") },
+  };
+  const server = http.createServer((req, res) => {
+    const f = files[new URL(req.url, "http://x").pathname];
+    if (!f) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { "content-type": f.type, "cache-control": "no-store" });
+    res.end(f.body ?? fs.readFileSync(f.file));
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+async function inChromium() {
+  const { chromium } = await import("playwright-core");
+  const server = await serve();
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "presence-bench-"));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.on("pageerror", (e) => console.error("[page]", e));
+    await page.goto(base + "/");
+    await page.evaluate(async () => {
+      const [js, wasm, wl] = await Promise.all([import("/phoenix.mjs"), import("/phoenix-wasm.mjs"), import("/workload.mjs")]);
+      window.__bench = { impls: { "phoenix.js": js.Presence, "phoenix-wasm": wasm.Presence }, runOnce: wl.runOnce };
+    });
+    const browser = await page.evaluate(() => navigator.userAgent);
+    const run = (implName, data, chooser, resync) =>
+      page.evaluate(([n, c, r]) => window.__bench.runOnce(window.__bench.impls[n], window.__data, c, r), [implName, chooser, resync]);
+    const results = {};
+    for (const w of WORKLOADS) {
+      const data = makeData({ members: MEMBERS, diffs: DIFFS, keys: w.keys });
+      await page.evaluate((d) => { window.__data = d; }, data);
+      results[w.name] = await measure(run, { "phoenix.js": "phoenix.js", "phoenix-wasm": "phoenix-wasm" }, data, w.chooser, !!w.resync);
+      console.log(w.name, JSON.stringify(results[w.name]));
+    }
+    return { environment: "chromium", browser, results };
+  } finally {
+    await context.close();
+    server.close();
+    fs.rmSync(userDataDir, { recursive: true, force: true });
+  }
+}
+
+async function inNode() {
+  const js = await import("phoenix");
+  const wasm = await import("phoenix-wasm");
+  const impls = { "phoenix.js": js.Presence, "phoenix-wasm": wasm.Presence };
+  const results = {};
+  for (const w of WORKLOADS) {
+    const data = makeData({ members: MEMBERS, diffs: DIFFS, keys: w.keys });
+    results[w.name] = await measure(async (P, d, c, r) => runOnce(P, d, c, r), impls, data, w.chooser, !!w.resync);
+    console.log(w.name, JSON.stringify(results[w.name]));
+  }
+  return { environment: "node", node: process.version, results };
+}
+
+const out = IN_NODE ? await inNode() : await inChromium();
+const headline = out.results[WORKLOADS[0].name];
+const report = {
+  generated: new Date().toISOString(),
+  workload: `${MEMBERS} members in presence_state, then ${DIFFS} presence_diffs with list() after each`,
+  reps: REPS,
+  ratio: headline.ratio,
+  speedup: r2(1 / headline.ratio),
+  load: `load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")} on ${os.cpus().length} CPUs (a shared machine: ` +
+    "absolute times are noisy; both implementations run interleaved in the same page)",
+  note: "ratio = median total time phoenix-wasm / phoenix.js (below 1: phoenix-wasm is faster). " +
+    "Totals include the presence_state and every diff + list(); payloads are parsed before timing.",
+  ...out,
+};
+const file = path.join(HERE, IN_NODE ? "results-node.json" : "results.json");
+fs.writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
+console.log(`ratio phoenix-wasm/phoenix.js = ${report.ratio} (${report.speedup}x faster); wrote ${path.relative(ROOT, file)}`);
