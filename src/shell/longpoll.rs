@@ -707,12 +707,16 @@ impl JsLongPoll {
     /// `reqs`: a `Set` of `{req}` (a snapshot).
     #[wasm_bindgen(getter)]
     pub fn reqs(&self) -> js_sys::Set {
+        // Data first, JavaScript after: no borrow is held while objects are built.
         let ids: Vec<u32> = self.inner.core.borrow().requests().to_vec();
+        let reqs: Vec<JsValue> = {
+            let table = self.inner.reqs.borrow();
+            ids.iter().map(|id| table.get(id).map_or(JsValue::NULL, |r| r.req.clone())).collect()
+        };
         let set_ = js_sys::Set::new(&JsValue::UNDEFINED);
-        let table = self.inner.reqs.borrow();
-        for id in ids {
+        for req in reqs {
             let o: JsValue = Object::new().into();
-            set(&o, "req", &table.get(&id).map_or(JsValue::NULL, |r| r.req.clone()));
+            set(&o, "req", &req);
             set_.add(&o);
         }
         set_
@@ -721,9 +725,10 @@ impl JsLongPoll {
     /// `messageTimers`: a `Set` of the pending message timers (a snapshot).
     #[wasm_bindgen(getter, js_name = messageTimers)]
     pub fn message_timers(&self) -> js_sys::Set {
+        let ids: Vec<JsValue> = self.inner.core.borrow().message_timers.iter().map(|t| t.id.clone()).collect();
         let set_ = js_sys::Set::new(&JsValue::UNDEFINED);
-        for t in &self.inner.core.borrow().message_timers {
-            set_.add(&t.id);
+        for id in &ids {
+            set_.add(id);
         }
         set_
     }
@@ -739,7 +744,8 @@ impl JsLongPoll {
 
     #[wasm_bindgen(getter, js_name = currentBatch)]
     pub fn current_batch(&self) -> JsValue {
-        match &self.inner.core.borrow().current_batch {
+        let batch = self.inner.core.borrow().current_batch.clone();
+        match batch {
             None => JsValue::NULL,
             Some(b) => b.iter().map(|s| JsValue::from_str(s)).collect::<Array>().into(),
         }
@@ -752,7 +758,8 @@ impl JsLongPoll {
 
     #[wasm_bindgen(getter, js_name = batchBuffer)]
     pub fn batch_buffer(&self) -> Array {
-        self.inner.core.borrow().batch_buffer.iter().map(|s| JsValue::from_str(s)).collect()
+        let buffer = self.inner.core.borrow().batch_buffer.clone();
+        buffer.iter().map(|s| JsValue::from_str(s)).collect()
     }
 
     #[wasm_bindgen(getter)]
