@@ -45,6 +45,10 @@ pub struct PushState<H: Host> {
     pub received: Option<Received<H::Payload>>,
     pub timeout: f64,
     pub timeout_timer: Option<H::TimerId>,
+    /// The channel, held strongly while the timeout is pending: in phoenix.js the timer's
+    /// closure keeps the push and its channel alive, so a push still times out after its
+    /// channel left and the app let go of both.
+    pub timer_channel: Option<Rc<Channel<H>>>,
     pub rec_hooks: Vec<(String, HookCb<H>)>,
     pub sent: bool,
     /// `undefined` until first sent, `null` after a reset.
@@ -73,6 +77,7 @@ impl<H: Host> Push<H> {
                 received: None,
                 timeout,
                 timeout_timer: None,
+                timer_channel: None,
                 rec_hooks: Vec::new(),
                 sent: false,
                 ref_: RefVal::Undefined,
@@ -159,7 +164,10 @@ impl<H: Host> Push<H> {
     }
 
     pub fn cancel_timeout(&self, host: &H) {
-        let t = self.st.borrow_mut().timeout_timer.take();
+        let (t, _channel) = {
+            let mut st = self.st.borrow_mut();
+            (st.timeout_timer.take(), st.timer_channel.take())
+        };
         if let Some(t) = t {
             host.clear_timeout(&t);
         }
@@ -184,7 +192,9 @@ impl<H: Host> Push<H> {
             st.timeout
         };
         let id = host.set_timeout(Task::PushTimeout(self.clone()), timeout);
-        self.st.borrow_mut().timeout_timer = Some(id);
+        let mut st = self.st.borrow_mut();
+        st.timeout_timer = Some(id);
+        st.timer_channel = Some(channel.clone());
     }
 
     pub fn has_received(&self, status: &str) -> bool {

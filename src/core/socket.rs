@@ -1116,7 +1116,12 @@ impl<H: Host> SocketInner<H> {
             }
             Task::HeartbeatTimeout => self.heartbeat_timeout(),
             Task::Rejoin(ch) => ch.handle_rejoin_timer(),
-            Task::PushTimeout(push) => push.trigger(&self.host, "timeout", self.host.empty_object()),
+            Task::PushTimeout(push) => {
+                // The timer keeps its id (phoenix.js does not clear it); the channel it kept
+                // alive is held for the trigger and released after.
+                let _channel = push.st.borrow_mut().timer_channel.take();
+                push.trigger(&self.host, "timeout", self.host.empty_object())
+            }
             Task::BufferWait(td) => self.wait_for_buffer_done(&td),
             Task::ClosedWait(td) => self.wait_for_socket_closed(&td),
             Task::Fallback(fb) => self.fall_back(&fb, None),

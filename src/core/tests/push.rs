@@ -129,7 +129,6 @@ fn receive_on_a_timed_out_push_fires_at_once() {
 /// In phoenix.js the timer's closure keeps the push, and through it the channel, alive, so a
 /// pending push still times out after its channel left and the app let go of it.
 #[test]
-#[ignore = "BUG: Push holds its channel weakly and Task::PushTimeout keeps only the push, so once a left channel is dropped its pushes never time out; phoenix.js still calls receive(\"timeout\")"]
 fn a_push_of_a_left_and_dropped_channel_still_times_out() {
     let t = Harness::new();
     let (ch, jp) = t.joined("t");
