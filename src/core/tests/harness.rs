@@ -434,6 +434,7 @@ pub struct World {
     pub sync_close: Cell<bool>,
     /// The server answers every frame with `ok` from inside `send` (a synchronous fake server).
     pub auto_reply: Cell<bool>,
+    work: Cell<u64>,
     /// The logger throws for this kind of line (`"*"`: every line).
     pub logger_throws: RefCell<Option<String>>,
     /// Hold encodes/decodes until `finish_codec` (an async custom encoder/decoder).
@@ -464,6 +465,7 @@ impl World {
     }
 
     fn add_timer(&self, delay: f64, kind: String, task: HTask) -> u64 {
+        self.tick();
         let seq = self.seq.get() + 1;
         self.seq.set(seq);
         // setTimeout clamps NaN and negative delays to 0.
@@ -472,7 +474,15 @@ impl World {
         seq
     }
 
+    /// Counts work, so that a runaway loop fails instead of hanging.
+    fn tick(&self) {
+        let n = self.work.get() + 1;
+        self.work.set(n);
+        assert!(n < 1_000_000, "runaway: a million host calls in one harness");
+    }
+
     fn call(&self, f: &Func, args: &[P]) -> Result<Option<P>, JsError> {
+        self.tick();
         if !f.quiet {
             let shown: Vec<String> = args.iter().map(|a| show(a)).collect();
             self.record(Ev::Call(format!("{}({})", f.name, shown.join(", "))));
@@ -766,6 +776,7 @@ impl Host for TestHost {
             let current = st.connection.as_ref().is_some_and(|c| Rc::ptr_eq(&c.transport, t));
             assert!(current && t.ready_state.get() == ready_state::OPEN, "frame sent on a stale or closed transport");
         }
+        self.w.tick();
         t.sent.borrow_mut().push(frame.clone());
         self.w.record(Ev::Sent(t.id, frame.clone()));
         if self.w.auto_reply.get() {
@@ -948,6 +959,7 @@ impl Harness {
             close_delay: Cell::new(Some(0.0)),
             sync_close: Cell::new(false),
             auto_reply: Cell::new(false),
+            work: Cell::new(0),
             logger_throws: RefCell::new(None),
             defer_codec: Cell::new(false),
             deferred_sends: RefCell::new(Vec::new()),
