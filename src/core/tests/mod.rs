@@ -6,6 +6,7 @@ mod edge;
 mod fallback;
 mod fuzz;
 mod heartbeat;
+mod longpoll;
 mod push;
 mod reconnect;
 mod reentrancy;
