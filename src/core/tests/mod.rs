@@ -7,6 +7,7 @@ mod fallback;
 mod fuzz;
 mod heartbeat;
 mod longpoll;
+mod presence;
 mod push;
 mod reconnect;
 mod reentrancy;
