@@ -153,3 +153,35 @@ fn a_primary_that_once_passed_the_health_check_is_not_memorized() {
     t.open();
     assert!(t.w.session.borrow().is_empty());
 }
+
+#[test]
+fn every_attempt_with_fallback_registers_two_callbacks_and_pings() {
+    let t = fallback_socket();
+    let ch = t.channel("t"); // 1, 2
+    t.join(&ch); // 3, buffered
+    t.connect(); // fallback callbacks 4, 5
+    t.open();
+    t.expect_sent(&[r#"["3","3","t","phx_join",{}]"#, r#"[null,"6","phoenix","heartbeat",{}]"#]);
+    t.recv(&reply("3", "3", "t", "ok", "{}"));
+    t.recv(&reply("null", "6", "phoenix", "ok", "{}"));
+    t.server_close(1006.0);
+    t.advance(10.0); // connect() again: callbacks 7, 8
+    t.open();
+    t.expect_sent(&[r#"["9","9","t","phx_join",{}]"#, r#"[null,"10","phoenix","heartbeat",{}]"#]);
+    assert_eq!(classes(&t), ["WebSocket", "WebSocket"]);
+}
+
+#[test]
+fn an_early_fallback_keeps_the_buffered_join_for_long_poll() {
+    let t = fallback_socket();
+    let ch = t.channel("t"); // 1, 2
+    t.join(&ch); // 3
+    t.connect(); // 4, 5
+    t.sock_on_error("onError"); // 6, after the fallback's own error callback
+    t.error();
+    t.expect_calls(&[r#"onError("error", "WebSocket", 0)"#]);
+    assert_eq!(t.state(&ch), "joining");
+    t.open();
+    t.expect_sent(&[r#"["3","3","t","phx_join",{}]"#]);
+    assert_eq!(classes(&t), ["WebSocket", "LongPoll"]);
+}
