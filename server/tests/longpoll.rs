@@ -902,3 +902,90 @@ async fn websocket_can_be_refused_for_fallback_tests() {
     let token = open(addr, "vsn=2.0.0").await;
     join(addr, &token, "test:fb", "1").await;
 }
+
+#[tokio::test]
+async fn garbage_requests_always_get_a_json_status() {
+    let (addr, endpoint) = start_with(EndpointConfig {
+        longpoll_window: WINDOW,
+        max_frame_size: 512,
+        longpoll_max_body: 4096,
+        ..EndpointConfig::default()
+    })
+    .await;
+    // A small deterministic generator: bytes, printable junk, base64-ish and JSON-ish lines.
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut token = open(addr, "vsn=2.0.0").await;
+    for i in 0..150 {
+        let len = (next() % 300) as usize;
+        let body: Vec<u8> = match i % 4 {
+            0 => (0..len).map(|_| next() as u8).collect(),
+            1 => {
+                let set = b" ~[]{}\",:\n\r0aZ+/=";
+                (0..len)
+                    .map(|_| set[(next() % set.len() as u64) as usize])
+                    .collect()
+            }
+            2 => {
+                let set = b"ABCDabcd0189+/=\n";
+                (0..len)
+                    .map(|_| set[(next() % set.len() as u64) as usize])
+                    .collect()
+            }
+            _ => {
+                let mut b = br#"[null,"1","test:g","echo",{"k":"#.to_vec();
+                let set = b"0123456789{}[]\",:\n";
+                b.extend((0..len).map(|_| set[(next() % set.len() as u64) as usize]));
+                b
+            }
+        };
+        let target = format!("/socket/longpoll?vsn=2.0.0&token={}", enc(&token));
+        let r = http(
+            addr,
+            "POST",
+            &target,
+            &[("content-type", "application/x-ndjson")],
+            &body,
+        )
+        .await;
+        assert_eq!(r.status, 200, "case {i}");
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/json; charset=utf-8")
+        );
+        let status = r.json()["status"].as_u64().expect("numeric status");
+        assert!([200, 400, 410, 413].contains(&status), "case {i}: {status}");
+        if status != 200 {
+            token = open(addr, "vsn=2.0.0").await;
+        }
+    }
+    // odd queries and headers
+    for target in [
+        "/socket/longpoll?token=%ZZ&vsn=%FF&",
+        "/socket/longpoll?vsn=2.0.0&token=&token=",
+        "/socket/longpoll?&&&=&vsn=2.0.0",
+        "/socket/longpoll",
+        "/socket/longpoll?vsn=2.0.0&token=a.b.c.d",
+    ] {
+        let r = http(
+            addr,
+            "GET",
+            target,
+            &[("x-phoenix-authtoken", "\u{e9}t\u{e9}")],
+            b"",
+        )
+        .await;
+        assert_eq!(r.status, 200, "{target}");
+        let status = r.json()["status"].as_u64().unwrap();
+        assert!([403, 410].contains(&status), "{target}: {status}");
+    }
+    // still serving
+    let t = open(addr, "vsn=2.0.0").await;
+    join(addr, &t, "test:after", "1").await;
+    assert!(endpoint.connection_count() >= 1);
+}

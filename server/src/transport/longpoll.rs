@@ -862,4 +862,40 @@ mod tests {
         assert_eq!(binary_fallback(Vsn::V2, &[1, 200]), None);
         assert_eq!(binary_fallback(Vsn::V2, &[]), None);
     }
+
+    mod props {
+        use super::*;
+        use proptest::arbitrary::any;
+        use proptest::prelude::*;
+
+        fn base64_line() -> impl Strategy<Value = String> {
+            proptest::collection::vec(any::<u8>(), 0..48).prop_map(|b| STANDARD.encode(b))
+        }
+
+        proptest! {
+            #[test]
+            fn decode_body_never_panics(body in proptest::collection::vec(any::<u8>(), 0..1024), ndjson in any::<bool>()) {
+                for vsn in [Vsn::V1, Vsn::V2] {
+                    let _ = decode_body(vsn, ndjson, &body, 256);
+                }
+            }
+
+            #[test]
+            fn ndjson_of_lines_never_panics(lines in proptest::collection::vec(
+                prop_oneof![base64_line(), "\\[[ -~]{0,40}", "[ -~]{0,40}"], 0..120)) {
+                let body = lines.join("\n");
+                match decode_body(Vsn::V2, true, body.as_bytes(), 256) {
+                    Ok(msgs) => prop_assert!(msgs.len() <= MAX_BATCH),
+                    Err(_) => {}
+                }
+            }
+
+            #[test]
+            fn verify_and_binary_fallback_never_panic(token in "[ -~]{0,120}", frame in proptest::collection::vec(any::<u8>(), 0..64)) {
+                prop_assert_eq!(state().verify(&token), None);
+                let _ = binary_fallback(Vsn::V2, &frame);
+                let _ = binary_fallback(Vsn::V1, &frame);
+            }
+        }
+    }
 }
