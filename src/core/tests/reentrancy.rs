@@ -433,3 +433,35 @@ fn a_synchronous_server_flushes_the_push_buffer_from_inside_the_flush() {
     t.expect_calls(&["aOk({})", "bOk({})"]);
     assert!(ch.st.borrow().push_buffer.is_empty());
 }
+
+#[test]
+fn disconnect_inside_on_open_before_a_channel_rejoin_buffers_the_rejoin() {
+    let t = Harness::new();
+    let quit = Rc::new(std::cell::Cell::new(false));
+    let q = quit.clone();
+    let sock = Rc::downgrade(&t.socket);
+    t.socket.on_open(SockCb::User(cb_with("onOpen", move |_| {
+        if q.get() {
+            sock.upgrade().unwrap().disconnect(None, None, String::new())?;
+        }
+        Ok(None)
+    }))); // 1
+    let ch = t.channel("t"); // 2, 3
+    t.join(&ch); // 4
+    t.connect();
+    t.open();
+    t.recv(&reply("4", "4", "t", "ok", "{}"));
+    t.server_close(1006.0);
+    t.advance(10.0);
+    quit.set(true);
+    t.take_sent();
+    t.open();
+    // The channel's own open callback still ran after the disconnect: its rejoin is buffered.
+    t.expect_sent(&[]);
+    assert_eq!(t.state(&ch), "joining");
+    quit.set(false);
+    t.advance(1000.0);
+    t.connect();
+    t.open();
+    t.expect_sent(&[r#"["5","5","t","phx_join",{}]"#]);
+}
