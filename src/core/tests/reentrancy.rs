@@ -465,3 +465,28 @@ fn disconnect_inside_on_open_before_a_channel_rejoin_buffers_the_rejoin() {
     t.open();
     t.expect_sent(&[r#"["5","5","t","phx_join",{}]"#]);
 }
+
+#[test]
+fn socket_callback_lists_are_snapshots_during_dispatch() {
+    let t = Harness::new();
+    let sock = Rc::downgrade(&t.socket);
+    let later = Rc::new(std::cell::RefCell::new(String::new()));
+    let l2 = later.clone();
+    t.socket.on_open(SockCb::User(cb_with("first", move |_| {
+        let s = sock.upgrade().unwrap();
+        // Removing a later callback does not stop it this time (off() replaces the list)...
+        let r = l2.borrow().clone();
+        s.off(|x| Ok(x == r))?;
+        // ...and one added now waits for the next open.
+        s.on_open(SockCb::User(cb("added")));
+        Ok(None)
+    })));
+    *later.borrow_mut() = t.sock_on_open("removed");
+    t.connect();
+    t.open();
+    t.expect_calls(&["first()", "removed()"]);
+    t.server_close(1006.0);
+    t.advance(10.0);
+    t.open();
+    t.expect_calls(&["first()", "added()"]);
+}
