@@ -16,9 +16,9 @@ const memory = () => Socket.__wasmMemoryBytes();
 // the cycles run in batches with a collection and a turn of the event loop in between, as a
 // long-running page would get them.
 async function settle() {
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 5; i++) {
     gc();
-    await new Promise((r) => setTimeout(r, 0));
+    await new Promise((r) => setTimeout(r, 10));
   }
 }
 
