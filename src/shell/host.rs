@@ -266,31 +266,6 @@ fn outgoing_object(msg: &Outgoing<JsValue>) -> JsValue {
     o
 }
 
-/// `Ajax.serialize(obj, parentKey)`.
-fn serialize(obj: &JsValue, parent: Option<&str>) -> Result<String, JsValue> {
-    let mut parts: Vec<String> = Vec::new();
-    if obj.is_undefined() || obj.is_null() {
-        return Ok(String::new());
-    }
-    let keys = globals::object_keys(obj)?;
-    for key in keys.iter() {
-        let key = key.as_string().unwrap_or_default();
-        let param_key = match parent {
-            Some(p) => format!("{p}[{key}]"),
-            None => key.clone(),
-        };
-        let val = Reflect::get(obj, &JsValue::from_str(&key))?;
-        if val.is_object() || val.is_null() {
-            parts.push(serialize(&val, Some(&param_key))?);
-        } else {
-            let k = globals::encode_uri_component(&JsValue::from_str(&param_key))?;
-            let v = globals::encode_uri_component(&val)?;
-            parts.push(format!("{k}={v}"));
-        }
-    }
-    Ok(parts.join("&"))
-}
-
 impl Host for JsHost {
     type Payload = JsValue;
     type Callback = Function;
@@ -436,7 +411,7 @@ impl Host for JsHost {
             return Ok(url.to_owned());
         }
         let prefix = if url.contains('?') { '&' } else { '?' };
-        Ok(format!("{url}{prefix}{}", serialize(params, None)?))
+        Ok(format!("{url}{prefix}{}", super::ajax::serialize(params, None)?))
     }
 
     fn location(&self) -> Result<(String, String), JsValue> {
