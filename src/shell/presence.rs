@@ -492,7 +492,12 @@ impl State {
     fn set(&self, key: &JsValue, val: &JsValue) -> Result<(), JsValue> {
         set(&self.obj, key, val)?;
         if let Some(m) = &self.mirror {
-            m.borrow_mut().set(key, val);
+            match m.try_borrow_mut() {
+                Ok(mut m) => m.set(key, val),
+                // Only if JavaScript re-entered us from inside the mirror (a patched
+                // `Array.prototype`): lose every mirror rather than trap.
+                Err(_) => bump_epoch(),
+            }
         }
         Ok(())
     }
@@ -508,7 +513,10 @@ impl State {
             return Err(type_error(&format!("Cannot delete property '{}' of [object Object]", js_string(key))));
         }
         if let Some(m) = &self.mirror {
-            m.borrow_mut().delete(key);
+            match m.try_borrow_mut() {
+                Ok(mut m) => m.delete(key),
+                Err(_) => bump_epoch(),
+            }
         }
         Ok(())
     }
@@ -517,9 +525,8 @@ impl State {
     /// or it is broken (then the object itself must be walked).
     fn fresh_mirror(&self) -> Result<Option<MirrorRef>, JsValue> {
         let Some(m) = &self.mirror else { return Ok(None) };
-        let (stale, broken) = {
-            let b = m.borrow();
-            (b.suspect || b.epoch != epoch(), b.broken)
+        let Ok((stale, broken)) = m.try_borrow().map(|b| (b.suspect || b.epoch != epoch(), b.broken)) else {
+            return Ok(None);
         };
         if stale {
             // Read the object outside any borrow: getters and proxies run JavaScript.
@@ -533,27 +540,37 @@ impl State {
                 }
                 vals
             };
-            *m.borrow_mut() = Mirror::from_parts(&names, vals);
+            let fresh = Mirror::from_parts(&names, vals);
+            match m.try_borrow_mut() {
+                Ok(mut b) => *b = fresh,
+                Err(_) => return Ok(None),
+            }
         } else if broken {
             return Ok(None);
         }
-        Ok(if m.borrow().broken { None } else { Some(m.clone()) })
+        Ok(match m.try_borrow() {
+            Ok(b) if !b.broken => Some(m.clone()),
+            _ => None,
+        })
     }
 
     /// `list(chooser)` from the mirror: `[[key, presence], ...].map(Reflect.apply.bind(undefined,
     /// chooser, undefined))`, so the chooser runs from JavaScript's own `map` (see [`go_live`]).
     fn list_by(&self, m: &MirrorRef, chooser: &JsValue) -> Result<JsValue, JsValue> {
-        let pairs = m.borrow().pairs_js.clone();
+        let Ok((pairs, vals)) = m.try_borrow().map(|b| (b.pairs_js.clone(), b.vals_js.clone())) else {
+            return Ok(map_generic(&self.obj, Some(chooser), "chooser")?.into());
+        };
         let pairs = match pairs {
             Some(p) => p,
             None => {
                 let names = own_names(&self.obj)?;
-                let vals = m.borrow().vals_js.clone();
                 let p = Array::new();
                 for (i, k) in items(&names).enumerate() {
                     p.push(&Array::of2(&k, &vals.get(i as u32)));
                 }
-                m.borrow_mut().pairs_js = Some(p.clone());
+                if let Ok(mut b) = m.try_borrow_mut() {
+                    b.pairs_js = Some(p.clone());
+                }
                 p
             }
         };
@@ -990,7 +1007,11 @@ impl JsPresence {
             return Ok(map_generic(&st.obj, by.is_truthy().then_some(&by), "chooser")?.into());
         };
         if by.is_falsy() {
-            return Ok(m.borrow().vals_js.slice(0, u32::MAX).into());
+            let vals = m.try_borrow().map(|b| b.vals_js.clone());
+            return match vals {
+                Ok(vals) => Ok(vals.slice(0, u32::MAX).into()),
+                Err(_) => Ok(map_generic(&st.obj, None, "chooser")?.into()),
+            };
         }
         st.list_by(&m, &by)
     }
@@ -1006,7 +1027,10 @@ impl JsPresence {
     pub fn state(&self) -> JsValue {
         let st = self.inner.state();
         if let Some(m) = &st.mirror {
-            m.borrow_mut().suspect = true;
+            match m.try_borrow_mut() {
+                Ok(mut b) => b.suspect = true,
+                Err(_) => bump_epoch(),
+            }
         }
         go_live();
         st.obj

@@ -326,3 +326,42 @@ test("a channel-like object's bindings: presence_state/diff through on(), joinRe
 });
 
 void errorOf;
+
+test("no wasm trap when a patched Array.prototype re-enters Presence mid-update", () => {
+  const {Presence} = phoenixWasm;
+  const ch = new FakeChannel();
+  ch.ref = "1";
+  const p = new Presence(ch);
+  const {push, splice} = Array.prototype;
+  let depth = 0;
+  const reenter = () => {
+    if (depth === 0) {
+      depth++;
+      try {
+        p.list();
+        p.list((k) => k);
+      } finally {
+        depth--;
+      }
+    }
+  };
+  try {
+    Array.prototype.push = function (...args) {
+      reenter();
+      return push.apply(this, args);
+    };
+    Array.prototype.splice = function (...args) {
+      reenter();
+      return splice.apply(this, args);
+    };
+    ch.trigger("presence_state", {a: {metas: [{phx_ref: "1"}]}, 2: {metas: [{phx_ref: "2"}]}});
+    p.list((k) => k);
+    ch.trigger("presence_diff", {joins: {1: {metas: [{phx_ref: "3"}]}, b: {metas: [{phx_ref: "4"}]}}, leaves: {a: {metas: [{phx_ref: "1"}]}}});
+  } catch (e) {
+    assert.ok(!(e instanceof WebAssembly.RuntimeError), `wasm trapped: ${e}`);
+  } finally {
+    Array.prototype.push = push;
+    Array.prototype.splice = splice;
+  }
+  assert.deepEqual(p.list((k, v) => [k, v.metas.map((m) => m.phx_ref)]), [["1", ["3"]], ["2", ["2"]], ["b", ["4"]]]);
+});
