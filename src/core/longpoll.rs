@@ -301,7 +301,7 @@ impl<T, Tm: Clone + PartialEq> LongPollState<T, Tm> {
         let next = offset.saturating_add(MAX_LONGPOLL_BATCH_SIZE);
         let start = offset.min(messages.len());
         let end = next.min(messages.len());
-        let body = messages[start..end].join("\n");
+        let body = messages.get(start..end).map(|m| m.join("\n")).unwrap_or_default();
         Post { body, batch: Batch { messages, next } }
     }
 

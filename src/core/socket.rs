@@ -1287,8 +1287,9 @@ pub fn encode_uri_component(s: &str) -> String {
             _ => {
                 const HEX: &[u8; 16] = b"0123456789ABCDEF";
                 out.push('%');
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 15)]));
+                let hex = |n: u8| char::from(HEX.get(usize::from(n)).copied().unwrap_or(b'0'));
+                out.push(hex(b >> 4));
+                out.push(hex(b & 15));
             }
         }
     }

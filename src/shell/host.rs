@@ -433,7 +433,7 @@ impl Host for JsHost {
             None => JsValue::UNDEFINED,
         };
         let class: &Function = class.unchecked_ref();
-        let t: JsValue = Reflect::construct(class, &Array::of2(&JsValue::from_str(url), &protocols))?.into();
+        let t = Reflect::construct(class, &Array::of2(&JsValue::from_str(url), &protocols))?;
         set(&t, "binaryType", binary_type);
         set(&t, "timeout", &JsValue::from_f64(timeout));
         Ok(t)
