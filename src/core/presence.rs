@@ -19,7 +19,7 @@ pub fn array_index(key: &str) -> Option<u32> {
     if b.is_empty() || b.len() > 10 {
         return None;
     }
-    if b.len() > 1 && b[0] == b'0' {
+    if b.len() > 1 && b.first() == Some(&b'0') {
         return None;
     }
     let mut n: u64 = 0;
