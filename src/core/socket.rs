@@ -599,23 +599,7 @@ impl<H: Host> SocketInner<H> {
         self.clear_fallback_timer();
         let id = self.host.set_timeout(Task::Fallback(fb.clone()), fb.threshold);
         self.st.borrow_mut().fallback_timer = Some(id);
-        if !self.is_connected() {
-            return Ok(());
-        }
-        let r = self.make_ref();
-        let start = self.host.now();
-        if let Some(c) = self.connection() {
-            c.pings.borrow_mut().push((r.clone(), PingCb::Fallback(fb.clone()), start));
-        }
-        let msg = Outgoing {
-            topic: event::PHOENIX_TOPIC.to_owned(),
-            event: event::HEARTBEAT.to_owned(),
-            payload: self.host.empty_object(),
-            ref_: RefVal::Str(r),
-            join_ref: RefVal::Undefined,
-            raw: None,
-        };
-        self.push(msg, None)
+        self.ping_with(PingCb::Fallback(fb.clone())).map(drop)
     }
 
     /// The health-check ping came back: the primary transport works.
@@ -781,15 +765,7 @@ impl<H: Host> SocketInner<H> {
         }
         let r = self.make_ref();
         self.st.borrow_mut().pending_heartbeat_ref = Some(r.clone());
-        let msg = Outgoing {
-            topic: event::PHOENIX_TOPIC.to_owned(),
-            event: event::HEARTBEAT.to_owned(),
-            payload: self.host.empty_object(),
-            ref_: RefVal::Str(r),
-            join_ref: RefVal::Undefined,
-            raw: None,
-        };
-        self.push(msg, None)?;
+        self.push_heartbeat(r)?;
         let interval = self.st.borrow().heartbeat_interval_ms;
         let id = self.host.set_timeout(Task::HeartbeatTimeout, interval);
         self.st.borrow_mut().heartbeat_timeout_timer = Some(id);
@@ -828,24 +804,34 @@ impl<H: Host> SocketInner<H> {
 
     /// `ping(callback)`: false when not connected.
     pub fn ping(self: &Rc<Self>, callback: H::Callback) -> Result<bool, H::Error> {
+        self.ping_with(PingCb::User(callback))
+    }
+
+    /// `ping()` for any waiter: the user's callback or the fallback's health check.
+    fn ping_with(self: &Rc<Self>, waiter: PingCb<H>) -> Result<bool, H::Error> {
         if !self.is_connected() {
             return Ok(false);
         }
         let r = self.make_ref();
         let start = self.host.now();
         if let Some(c) = self.connection() {
-            c.pings.borrow_mut().push((r.clone(), PingCb::User(callback), start));
+            c.pings.borrow_mut().push((r.clone(), waiter, start));
         }
+        self.push_heartbeat(r)?;
+        Ok(true)
+    }
+
+    /// `push({topic: "phoenix", event: "heartbeat", payload: {}, ref})`.
+    fn push_heartbeat(self: &Rc<Self>, ref_: String) -> Result<(), H::Error> {
         let msg = Outgoing {
             topic: event::PHOENIX_TOPIC.to_owned(),
             event: event::HEARTBEAT.to_owned(),
             payload: self.host.empty_object(),
-            ref_: RefVal::Str(r),
+            ref_: RefVal::Str(ref_),
             join_ref: RefVal::Undefined,
             raw: None,
         };
-        self.push(msg, None)?;
-        Ok(true)
+        self.push(msg, None)
     }
 
     // ---- teardown ------------------------------------------------------------------------
