@@ -11,6 +11,7 @@
 import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { useBrowser, browserTestOptions, ROOT } from "./helpers.mjs";
 
@@ -73,14 +74,16 @@ test("?transport=longpoll: LongPoll and WebSocket users chat, see each other onl
   bob.assertClean();
 });
 
-// A page that uses the built package directly, served from the server's origin through
-// Playwright routes (same origin as /socket and /api/token; nothing added to www/).
-const PAGE = `<!doctype html><meta charset="utf-8"><title>LongPoll fallback</title>
+// A page that uses a built package directly, served by the reference server itself from a
+// temporary static directory (a copy of nothing from www/: just this page and the package), so
+// that it is a genuine same-origin loopback page (a Playwright-fulfilled page would count as
+// public and Chromium's local network access checks would block its WebSocket).
+const PAGE = `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>LongPoll fallback</title>
 <script type="module">
-  import { Socket, LongPoll } from "/__e2e-longpoll/package.mjs";
   const q = new URLSearchParams(location.search);
   const log = window.__log = { events: [], messages: [], joined: 0, error: null };
   try {
+    const { Socket, LongPoll } = await import("./" + q.get("pkg"));
     const res = await fetch("/api/token", {
       method: "POST", headers: { "content-type": "application/json" },
       body: JSON.stringify({ name: q.get("name") }),
@@ -112,23 +115,27 @@ const PACKAGES = {
   "phoenix.js 1.8.16": path.join(ROOT, "node_modules", "phoenix", "priv", "static", "phoenix.mjs"),
 };
 
+/** A static directory with the page and the packages; removed after the test. */
+function fallbackSite() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "phx-e2e-longpoll-"));
+  onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(dir, "fallback.html"), PAGE);
+  for (const file of Object.values(PACKAGES)) fs.copyFileSync(file, path.join(dir, path.basename(file)));
+  return dir;
+}
+
 async function fallbackPage(server, name, rec, pkgFile) {
   const ctx = await browser().newContext();
   onCleanup(() => ctx.close());
-  const pkg = fs.readFileSync(pkgFile);
-  await ctx.route(`${server.origin}/__e2e-longpoll/**`, (route) => {
-    const url = new URL(route.request().url());
-    if (url.pathname.endsWith("/package.mjs")) return route.fulfill({ body: pkg, contentType: "text/javascript" });
-    return route.fulfill({ body: PAGE, contentType: "text/html" });
-  });
   const page = await ctx.newPage();
   const errors = [];
   page.on("pageerror", (err) => errors.push(`pageerror: ${err.stack || err.message}`));
   page.on("console", (msg) => {
     if (msg.type() === "error" && !refusedWs(server.port).test(msg.text())) errors.push(`console.error: ${msg.text()}`);
   });
-  Object.assign(rec, recordTransports(page));
-  await page.goto(`${server.origin}/__e2e-longpoll/page.html?name=${name}&ms=${FALLBACK_MS}`);
+  Object.assign(rec, recordTransports(page), { wsErrors: [] });
+  page.on("websocket", (ws) => ws.on("socketerror", (e) => rec.wsErrors.push(String(e))));
+  await page.goto(`${server.origin}/fallback.html?pkg=${path.basename(pkgFile)}&name=${name}&ms=${FALLBACK_MS}`);
   return { page, errors };
 }
 
@@ -140,7 +147,7 @@ async function waitJoined(page, count = 1) {
 }
 
 for (const [pkgName, pkgFile] of Object.entries(PACKAGES)) test(`WebSocket refused: ${pkgName} falls back to LongPoll within longPollFallbackMs, chats, and a reload goes straight to LongPoll`, browserTestOptions(), async () => {
-  const server = await serverFor({ args: ["--no-websocket"] });
+  const server = await serverFor({ args: ["--no-websocket", "--static-dir", fallbackSite()] });
   const recA = { sockets: [], longpoll: [] };
   const a = await fallbackPage(server, "alice", recA, pkgFile);
   let log = await waitJoined(a.page);
@@ -150,6 +157,7 @@ for (const [pkgName, pkgFile] of Object.entries(PACKAGES)) test(`WebSocket refus
   assert.ok(open.at < FALLBACK_MS + 2000, `fell back after ${open.at} ms`);
   assert.equal(recA.sockets.length >= 1, true, "a WebSocket was tried first");
   assert.ok(recA.sockets.every((u) => u.includes("/socket/websocket")));
+  assert.match(recA.wsErrors.join("\n"), /503/, "the server refused the upgrade (not the browser)");
   assert.ok(recA.longpoll.length > 0, "then LongPoll requests");
   assert.deepEqual(await a.page.evaluate(() => window.__state()), { longpoll: true, connIsLongPoll: true, memory: "true" });
 
@@ -167,13 +175,37 @@ for (const [pkgName, pkgFile] of Object.entries(PACKAGES)) test(`WebSocket refus
   log = await waitJoined(a.page);
   const reopened = log.events.find((e) => e.type === "open");
   assert.equal(reopened.longpoll, true);
-  assert.ok(reopened.at < 1000, `reconnected after ${reopened.at} ms (no fallback wait)`);
+  assert.ok(reopened.at < FALLBACK_MS + 2000, `reconnected after ${reopened.at} ms`);
   assert.equal(recA.sockets.length, before, "no WebSocket after the reload");
   assert.ok(!log.events.some((e) => e.type === "error"), `no errors after the reload: ${JSON.stringify(log.events)}`);
   assert.equal(await a.page.evaluate(() => window.__send("after reload")), "ok");
   await b.page.waitForFunction(() => window.__log.messages.includes("alice: after reload"), null, { timeout: 10_000 });
   assert.deepEqual(a.errors, []);
   assert.deepEqual(b.errors, []);
+});
+
+for (const [pkgName, pkgFile] of Object.entries(PACKAGES)) test(`WebSocket opens but carries nothing (heartbeats unanswered): ${pkgName} falls back after longPollFallbackMs`, browserTestOptions(), async () => {
+  const server = await serverFor({ testHooks: true, args: ["--static-dir", fallbackSite()] });
+  // The upgrade succeeds, but the health-check ping never gets its reply (like a proxy that
+  // lets the upgrade through and then buffers frames): the fallback timer decides.
+  assert.equal((await server.post("/api/test/heartbeats", { answer: false })).status, 204);
+  const rec = { sockets: [], longpoll: [] };
+  const a = await fallbackPage(server, "alice", rec, pkgFile);
+  await a.page.waitForFunction(() => window.__log.events.some((e) => e.type === "open" && e.longpoll), null, { timeout: 15_000 });
+  const log = await waitJoined(a.page);
+  const opens = log.events.filter((e) => e.type === "open");
+  assert.equal(opens[0].longpoll, false, `the WebSocket opened first: ${JSON.stringify(log.events)}`);
+  const lp = opens.find((e) => e.longpoll);
+  assert.ok(lp.at >= FALLBACK_MS - 50, `fell back after ${lp.at} ms, before longPollFallbackMs`);
+  assert.ok(lp.at < FALLBACK_MS + 3000, `fell back after ${lp.at} ms`);
+  assert.equal(rec.sockets.length, 1);
+  assert.deepEqual(rec.wsErrors, []);
+  assert.deepEqual(await a.page.evaluate(() => window.__state()), { longpoll: true, connIsLongPoll: true, memory: "true" });
+  // heartbeats stay off, but LongPoll has none: the chat works
+  await a.page.waitForFunction(() => window.__log.joined >= 1, null, { timeout: 10_000 });
+  assert.equal(await a.page.evaluate(() => window.__send("over the fallback")), "ok");
+  await a.page.waitForFunction(() => window.__log.messages.includes("alice: over the fallback"), null, { timeout: 10_000 });
+  assert.deepEqual(a.errors, []);
 });
 
 test("demo page, WebSocket refused: falls back to LongPoll (?fallback=MS), chats, reload goes straight to LongPoll", browserTestOptions(), async (t) => {
@@ -195,6 +227,7 @@ test("demo page, WebSocket refused: falls back to LongPoll (?fallback=MS), chats
 
   const alice = await chatFor(server, "alice", { query: `fallback=${FALLBACK_MS}` });
   const rec = recordTransports(alice.page);
+  assert.ok(alice.errors.some((e) => noise.test(e) && /503/.test(e)), `the server refused the upgrade: ${alice.errors}`);
   alice.expectConsole(noise);
   clean(alice);
   assert.equal(await isLongPoll(alice), true, "alice fell back to LongPoll");
