@@ -14,6 +14,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { useBrowser, browserTestOptions, ROOT } from "./helpers.mjs";
+import { serveStatic } from "../support.mjs";
 
 const { serverFor, chatFor, browser, onCleanup } = useBrowser({ before, after, afterEach });
 
@@ -206,6 +207,53 @@ for (const [pkgName, pkgFile] of Object.entries(PACKAGES)) test(`WebSocket opens
   assert.equal(await a.page.evaluate(() => window.__send("over the fallback")), "ok");
   await a.page.waitForFunction(() => window.__log.messages.includes("alice: over the fallback"), null, { timeout: 10_000 });
   assert.deepEqual(a.errors, []);
+});
+
+// A page on another origin (a static server on another port) talking to /socket/longpoll: the
+// authToken header on GETs and the NDJSON POSTs are not CORS-safelisted, so Chromium sends
+// preflights; the server's OPTIONS answer and `access-control-allow-origin: *` must let them through.
+const CROSS_PAGE = `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>cross-origin LongPoll</title>
+<script type="module">
+  const q = new URLSearchParams(location.search);
+  const log = window.__log = { events: [], messages: [], joined: 0, reply: null, error: null };
+  try {
+    const { Socket, LongPoll } = await import("/pkg/" + q.get("pkg"));
+    const socket = new Socket(q.get("endpoint"), { transport: LongPoll, authToken: q.get("token") });
+    socket.onOpen(() => log.events.push("open"));
+    socket.onError((e) => log.events.push("error " + e));
+    socket.connect();
+    const channel = socket.channel("room:cors");
+    channel.on("new_msg", (m) => log.messages.push(m.user + ": " + m.body));
+    channel.join().receive("ok", () => {
+      log.joined++;
+      channel.push("new_msg", { body: "across origins" }).receive("ok", (r) => { log.reply = r; });
+    });
+  } catch (err) {
+    log.error = String(err && err.stack || err);
+  }
+</script>`;
+
+for (const [pkgName, pkgFile] of Object.entries(PACKAGES)) test(`cross-origin page: ${pkgName} over LongPoll with authToken (CORS preflights)`, browserTestOptions(), async () => {
+  const server = await serverFor();
+  const site = await serveStatic({ "/pkg": path.dirname(pkgFile) }, { "/cross.html": CROSS_PAGE });
+  onCleanup(() => site.close());
+  const token = (await server.post("/api/token", { name: "corsy" })).body.token;
+  const ctx = await browser().newContext();
+  onCleanup(() => ctx.close());
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on("pageerror", (err) => errors.push(`pageerror: ${err.message}`));
+  page.on("console", (msg) => { if (msg.type() === "error") errors.push(`console.error: ${msg.text()}`); });
+  const query = new URLSearchParams({ pkg: path.basename(pkgFile), endpoint: `${server.origin}/socket`, token });
+  await page.goto(`${site.origin}/cross.html?${query}`);
+  await page.waitForFunction(() => window.__log.error || (window.__log.reply && window.__log.messages.length > 0), null, { timeout: 15_000 })
+    .catch(async (err) => { throw new Error(`${err.message}\n${JSON.stringify(await page.evaluate(() => window.__log))}\n${errors.join("\n")}`); });
+  const log = await page.evaluate(() => window.__log);
+  assert.equal(log.error, null);
+  assert.deepEqual(log.events, ["open"]);
+  assert.equal(typeof log.reply.id, "number");
+  assert.deepEqual(log.messages, ["corsy: across origins"]);
+  assert.deepEqual(errors, []);
 });
 
 test("demo page, WebSocket refused: falls back to LongPoll (?fallback=MS), chats, reload goes straight to LongPoll", browserTestOptions(), async (t) => {
