@@ -3,13 +3,17 @@
 //! The state, the presences and their metas stay JavaScript objects, so identity, mutation and
 //! key order are exactly those of phoenix.js (PITFALLS 21); the algorithm runs here and reaches
 //! them through `Reflect`. Where phoenix.js deep-clones (`JSON.parse(JSON.stringify(x))`), so do we.
+//! Works with any channel-like object: `on` and `joinRef` are looked up and called from JS.
 //!
 //! What makes it fast is `list()`. phoenix.js walks the whole state object on every call
 //! (`Object.getOwnPropertyNames` on a 10,000-key dictionary object costs milliseconds). Here each
-//! state object this code creates carries a [`Mirror`]: its keys and presences in JavaScript
-//! property order ([`KeyOrder`]), updated in the same step as every assignment and `delete` this
-//! code makes on the object. `list()` then returns that array as it is, and `list(chooser)` calls
-//! the chooser straight from it.
+//! state object this code creates carries a [`Mirror`]: where each key sits in JavaScript property
+//! order ([`KeyOrder`]) and a JS array of the presences in that order, patched (one `splice` or
+//! element write) in the same step as every assignment and `delete` this code makes on the
+//! object. `list()` is then one `slice()` of that array, and `list(chooser)` one
+//! `Array.prototype.map` over `[key, presence]` pairs with `Reflect.apply.bind(undefined,
+//! chooser, undefined)`: the loop runs in JavaScript, with no call back into wasm per presence.
+//! The first `presence_state` into an empty state is done in bulk ([`sync_state_from_empty`]).
 //!
 //! The mirror is only trusted while no other code can have changed the object:
 //! - state objects are reachable from JavaScript only through the `state` getter. Reading it marks
@@ -18,7 +22,9 @@
 //! - an object that `state` is set to is never mirrored (we did not create it);
 //! - the static `syncDiff` on an object we do not know bumps a global epoch, which sends every
 //!   mirror to be rebuilt before its next use;
-//! - a key that does not survive the trip to a Rust string (lone surrogates) turns the mirror off.
+//! - a key that does not survive the trip to a Rust string (lone surrogates) turns the mirror off;
+//! - if the state changes while `list(chooser)` walks it, the rest of the walk reads the object
+//!   live, as phoenix.js does ([`go_live`]).
 //!
 //! The one case left out: keeping the object from the `state` getter and changing it later, after
 //! a `list()` call, directly in JavaScript. `list()` would not see that change.
