@@ -242,6 +242,8 @@ const common = {
   platform: "neutral",
   target: ["es2020"],
   legalComments: "none",
+  // Class names are API: phoenix.js's transportName() and apps read `transport.name`.
+  keepNames: true,
   banner: { js: banner },
   logLevel: "warning",
   metafile: false,

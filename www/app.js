@@ -3,6 +3,7 @@
 // Query parameters (all optional):
 //   ?transport=longpoll   use the LongPoll transport instead of WebSocket
 //   ?hb=500               heartbeatIntervalMs (default 30000, as in phoenix.js)
+//   ?fallback=2500        longPollFallbackMs: fall back to LongPoll when WebSocket fails
 //   ?typing=3000          how long a typing indicator stays after the last `typing` event (ms)
 //   ?debug=1              log every socket event to the console (phoenix.js `logger`)
 //
@@ -26,6 +27,7 @@ const config = {
   transport: query.get("transport") === "longpoll" ? "longpoll" : "websocket",
   heartbeatIntervalMs: positiveInt(query.get("hb"), 30000),
   typingMs: positiveInt(query.get("typing"), 3000),
+  longPollFallbackMs: positiveInt(query.get("fallback"), undefined),
   debug: query.get("debug") === "1",
 };
 // While someone types, `typing` goes out this often, so that others' indicators (which stay
@@ -134,6 +136,14 @@ function refreshTokenSoon() {
     .finally(() => { tokenRefresh = null; });
 }
 
+function showTransport(endpoint) {
+  $("transport").textContent = endpoint;
+  $("transport").title = config.transport === "longpoll" && !longPollSupported
+    ? "LongPoll is not available in this build: using WebSocket"
+    : `Transport: ${endpoint}`;
+  $("diag-endpoint").textContent = `${endpoint} ${location.host}/socket`;
+}
+
 function connect() {
   const opts = {
     params: () => ({ token: state.token }),
@@ -143,11 +153,14 @@ function connect() {
     if (longPollSupported) opts.transport = LongPoll;
     else console.warn("phoenix-wasm has no LongPoll export in this build: using WebSocket");
   }
+  if (config.longPollFallbackMs) opts.longPollFallbackMs = config.longPollFallbackMs;
   if (config.debug) opts.logger = (kind, msg, data) => console.debug(`${kind}: ${msg}`, data);
   const socket = new Socket("/socket", opts);
   state.socket = socket;
 
   socket.onOpen(() => {
+    // after a fallback the socket's transport is LongPoll for good
+    if (longPollSupported && socket.transport === LongPoll) showTransport("LongPoll");
     if (state.everConnected) state.reconnects++;
     state.everConnected = true;
     state.failuresSinceOpen = 0;
@@ -167,12 +180,7 @@ function connect() {
   setStatus("connecting");
   socket.connect();
 
-  const endpoint = config.transport === "longpoll" && longPollSupported ? "LongPoll" : "WebSocket";
-  $("transport").textContent = endpoint;
-  $("transport").title = config.transport === "longpoll" && !longPollSupported
-    ? "LongPoll is not available in this build: using WebSocket"
-    : `Transport: ${endpoint}`;
-  $("diag-endpoint").textContent = `${endpoint} ${location.host}/socket`;
+  showTransport(config.transport === "longpoll" && longPollSupported ? "LongPoll" : "WebSocket");
   $("diag-heartbeat").textContent = `every ${config.heartbeatIntervalMs / 1000} s`;
 }
 
