@@ -116,3 +116,22 @@ fn server_close_stops_heartbeats() {
     t.server_close(1000.0);
     assert_eq!(t.pending_timers(), ["reconnect @10"]);
 }
+
+/// phoenix.js quirk: `sendHeartbeat` arms the reply deadline *after* `push`, so a reply that a
+/// synchronous transport delivers from inside `send` is handled first (clearing the heartbeats),
+/// and the deadline armed afterwards stays behind. It fires together with the next heartbeat:
+/// unless that one is answered synchronously too, the socket closes right after sending it.
+#[test]
+fn a_reply_from_inside_send_leaves_a_stray_deadline() {
+    let t = Harness::new();
+    t.connect();
+    t.open();
+    t.w.auto_reply.set(true);
+    t.advance(30_000.0);
+    assert_eq!(t.pending_timers(), ["heartbeat @60000", "heartbeat_timeout @60000"]);
+    t.w.auto_reply.set(false);
+    t.take_transport_ops();
+    t.advance(30_000.0);
+    assert_eq!(t.take_sent().last().unwrap(), r#"[null,"2","phoenix","heartbeat",{}]"#);
+    assert_eq!(t.take_transport_ops(), ["#1 close(1000, \"heartbeat timeout\")"]);
+}

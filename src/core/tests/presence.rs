@@ -79,6 +79,8 @@ fn key() -> impl Strategy<Value = String> {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
+
     #[test]
     fn key_order_matches_the_model(ops in prop::collection::vec((any::<bool>(), key()), 0..60)) {
         let mut o = KeyOrder::new();
