@@ -565,6 +565,14 @@ async function main() {
     await probe.close();
     const pageToken = await token(server.origin, "bench_page");
     const driverToken = await token(server.origin, "bench_driver");
+    // Warm-up, not counted: the first tab of a browser pays for process start-up.
+    for (const impl of IMPLS) {
+      const page = await ctx.context.newPage();
+      await page.goto(`${ctx.pageOrigin}/index.html?ws=${ctx.origin.replace(/^http:\/\//, "")}`);
+      await page.waitForFunction(() => window.bench);
+      await page.evaluate(([i, t, n]) => window.bench.cold(i, t, n, `bench:warmup-${n}`), [impl, pageToken, `warmup-${Date.now()}`]);
+      await page.close();
+    }
     for (let i = 0; i < CFG.rounds; i++) {
       const order = i % 2 === 0 ? IMPLS : [...IMPLS].reverse();
       const rr = {};
