@@ -72,8 +72,8 @@ export class Channel {
 
   push(event: string, payload: object, timeout?: number): Push;
 
-  /** The join ref of the current join, `null` before the first join. */
-  joinRef(): string | null;
+  /** The ref of the current join push: undefined before the first join, null between attempts. */
+  joinRef(): string | null | undefined;
 }
 
 export type BinaryType = "arraybuffer" | "blob";
@@ -220,7 +220,8 @@ export class LongPoll {
   constructor(endPoint: string, protocols?: string[]);
 
   readyState: number;
-  timeout: number;
+  /** The request timeout in ms; set by the socket (its `longpollerTimeout`) when it creates the transport. */
+  timeout?: number;
   /** Set by the socket when it creates the transport (absent on a LongPoll made by hand). */
   binaryType?: BinaryType;
 

@@ -53,7 +53,7 @@ lp.close(1000, "bye", true);
 
 // Channel extras: joinRef, params, socket, callbacks that return values, binding args.
 const channel = socket.channel("room:lobby", () => ({ since: Date.now() }));
-const joinRef: string | null = channel.joinRef();
+const joinRef: string | null | undefined = channel.joinRef();
 const params: object = channel.params();
 const same: Socket = channel.socket;
 const received: unknown[] = [];
