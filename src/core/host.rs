@@ -118,7 +118,9 @@ pub struct Incoming<P> {
     pub event: String,
     pub payload: P,
     /// The object the decoder produced, handed to `socket.onMessage` callbacks by identity.
-    pub raw: P,
+    /// `None` when the host decoded the frame itself and builds that object only if a
+    /// callback wants it ([`Host::message_object`]).
+    pub raw: Option<P>,
 }
 
 /// What to do with an encoded frame (the rest of `socket.send` after `encode` calls back).
@@ -217,6 +219,11 @@ pub trait Host: Sized + 'static {
     ) -> Result<(Option<String>, Self::Payload), Self::Error>;
     /// `${payload.status || ""}` for the receive log line (throws on `null`/`undefined`).
     fn log_status(&self, p: &Self::Payload) -> Result<String, Self::Error>;
+    /// `{join_ref, ref, topic, event, payload}` for a message decoded without one.
+    /// Hosts that leave [`Incoming::raw`] empty must override this.
+    fn message_object(&self, msg: &Incoming<Self::Payload>) -> Self::Payload {
+        msg.payload.clone()
+    }
     /// `{source: "transport", reason}`.
     fn transport_error_payload(&self, reason: &str) -> Self::Payload;
     /// `String(p)`.

@@ -1039,7 +1039,7 @@ impl<H: Host> SocketInner<H> {
         if !same || (k.was_open && !conn.as_ref().is_some_and(|c| c.is_open(&self.host))) {
             return Ok(());
         }
-        let Incoming { join_ref, ref_, topic, event, payload, raw } = msg;
+        let Incoming { join_ref, ref_, topic, event, payload, .. } = &msg;
         let is_heartbeat_reply = ref_.truthy()
             && self.st.borrow().pending_heartbeat_ref.as_deref() == ref_.as_str();
         if is_heartbeat_reply {
@@ -1047,21 +1047,27 @@ impl<H: Host> SocketInner<H> {
             self.arm_heartbeat();
         }
         if self.has_logger() {
-            let status = self.host.log_status(&payload)?;
+            let status = self.host.log_status(payload)?;
             let ref_part = if ref_.truthy() { format!("({})", ref_.js_display()) } else { String::new() };
-            self.log_with("receive", || format!("{status} {topic} {event} {ref_part}"), LogData::Value(&payload))?;
+            self.log_with("receive", || format!("{status} {topic} {event} {ref_part}"), LogData::Value(payload))?;
         }
         let channels = self.channels();
         for ch in channels.iter() {
-            if !ch.is_member(self, &topic, &event, &payload, &join_ref)? {
+            if !ch.is_member(self, topic, event, payload, join_ref)? {
                 continue;
             }
-            ch.trigger(&self.host, Some(&event), &payload, &ref_, &join_ref)?;
+            ch.trigger(&self.host, Some(event), payload, ref_, join_ref)?;
         }
         let cbs = self.st.borrow().callbacks.message.clone();
-        for (_, cb) in cbs.iter() {
-            if let SockCb::User(f) = cb {
-                self.host.call_with(f, &raw)?;
+        if !cbs.is_empty() {
+            let raw = match &msg.raw {
+                Some(r) => r.clone(),
+                None => self.host.message_object(&msg),
+            };
+            for (_, cb) in cbs.iter() {
+                if let SockCb::User(f) = cb {
+                    self.host.call_with(f, &raw)?;
+                }
             }
         }
         if let (Some(r), Some(c)) = (ref_.as_str().filter(|r| !r.is_empty()), conn.as_ref()) {

@@ -17,6 +17,9 @@ extern "C" {
     pub fn object_keys(v: &JsValue) -> Result<js_sys::Array, JsValue>;
     #[wasm_bindgen(catch, js_name = encodeURIComponent)]
     pub fn encode_uri_component(v: &JsValue) -> Result<String, JsValue>;
+    /// `JSON.parse` on a JS string as it is: no copy through wasm memory.
+    #[wasm_bindgen(catch, js_namespace = JSON, js_name = parse)]
+    pub fn json_parse(text: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = String)]
     pub fn js_string(v: &JsValue) -> String;
     #[wasm_bindgen(js_namespace = console, js_name = log)]

@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::globals::{self, get, set};
-use super::serializer::{decode_raw, encode_parts, DecodeFailure};
+use super::serializer::{decode_parts, encode_parts, message_object, DecodeFailure};
 use crate::core::channel::Channel;
 use crate::core::host::{DecodeCont, Host, Incoming, LogData, Outgoing, SendCont, Task};
 use crate::core::socket::{Connection, SocketInner};
@@ -208,7 +208,7 @@ impl JsHost {
             topic: to_str(get(msg, "topic")),
             event: to_str(get(msg, "event")),
             payload: get(msg, "payload"),
-            raw: msg.clone(),
+            raw: Some(msg.clone()),
         })
     }
 }
@@ -391,6 +391,16 @@ impl Host for JsHost {
         Ok(if s.is_truthy() { globals::js_string(&s) } else { String::new() })
     }
 
+    fn message_object(&self, msg: &Incoming<JsValue>) -> JsValue {
+        message_object(
+            &ref_js(&msg.join_ref),
+            &ref_js(&msg.ref_),
+            &JsValue::from_str(&msg.topic),
+            &JsValue::from_str(&msg.event),
+            &msg.payload,
+        )
+    }
+
     fn transport_error_payload(&self, reason: &str) -> JsValue {
         let o: JsValue = Object::new().into();
         set(&o, "source", &JsValue::from_str("transport"));
@@ -535,8 +545,8 @@ impl Host for JsHost {
         let custom = self.decode.borrow().clone();
         match custom {
             None => {
-                let msg = match decode_raw(raw) {
-                    Ok(m) => m,
+                let parts = match decode_parts(raw) {
+                    Ok(p) => p,
                     Err(e) => {
                         let data = match &e {
                             DecodeFailure::Json(err) => err.clone(),
@@ -546,7 +556,15 @@ impl Host for JsHost {
                         return Ok(());
                     }
                 };
-                let Some(inc) = self.incoming(&msg) else { return Ok(()) };
+                let to_str = |v: &JsValue| v.as_string().unwrap_or_else(|| globals::js_string(v));
+                let inc = Incoming {
+                    join_ref: ref_val(&parts.join_ref),
+                    ref_: ref_val(&parts.ref_),
+                    topic: to_str(&parts.topic),
+                    event: to_str(&parts.event),
+                    payload: parts.payload,
+                    raw: None,
+                };
                 match self.me() {
                     Some(s) => deliver(&s, k, inc),
                     None => Ok(()),

@@ -7,14 +7,18 @@ use wasm_bindgen::JsCast;
 use super::globals::{get, js_string, set};
 use crate::core::serializer::{decode_binary, encode_push};
 
+thread_local! {
+    /// This realm's `ArrayBuffer` constructor.
+    static ARRAY_BUFFER: JsValue = get(&js_sys::global().into(), "ArrayBuffer");
+}
+
 /// `payload.constructor === ArrayBuffer` (same realm only, E10).
 pub fn is_array_buffer(v: &JsValue) -> bool {
     if !v.is_object() {
         return false;
     }
     let ctor = get(v, "constructor");
-    let ab = get(&js_sys::global().into(), "ArrayBuffer");
-    !ctor.is_undefined() && ctor == ab
+    !ctor.is_undefined() && ARRAY_BUFFER.with(|ab| ctor == *ab)
 }
 
 /// TextEncoder's view of a field: `undefined` is empty, anything else is `String(x)`.
@@ -105,8 +109,32 @@ impl DecodeFailure {
     }
 }
 
+/// A decoded frame's five fields, as JS values.
+pub struct Parts {
+    pub join_ref: JsValue,
+    pub ref_: JsValue,
+    pub topic: JsValue,
+    pub event: JsValue,
+    pub payload: JsValue,
+}
+
 /// Decodes a raw frame into `{join_ref, ref, topic, event, payload}` as the default decoder does.
 pub fn decode_raw(raw: &JsValue) -> Result<JsValue, DecodeFailure> {
+    let p = decode_parts(raw)?;
+    Ok(message_object(&p.join_ref, &p.ref_, &p.topic, &p.event, &p.payload))
+}
+
+/// The default decoder's work without building the message object: text is parsed by the
+/// engine's `JSON.parse` straight from the JS string, binary goes through the core decoder.
+pub fn decode_parts(raw: &JsValue) -> Result<Parts, DecodeFailure> {
+    if raw.is_string() {
+        let parsed = super::globals::json_parse(raw).map_err(DecodeFailure::Json)?;
+        if !Array::is_array(&parsed) {
+            return Err(DecodeFailure::NotArray);
+        }
+        let a: Array = parsed.unchecked_into();
+        return Ok(Parts { join_ref: a.get(0), ref_: a.get(1), topic: a.get(2), event: a.get(3), payload: a.get(4) });
+    }
     if is_array_buffer(raw) {
         let buf: ArrayBuffer = raw.clone().unchecked_into();
         let bytes = Uint8Array::new(&buf).to_vec();
@@ -126,18 +154,16 @@ pub fn decode_raw(raw: &JsValue) -> Result<JsValue, DecodeFailure> {
             }
             None => data,
         };
-        return Ok(message_object(&jr, &r, &topic, &event, &payload));
+        return Ok(Parts { join_ref: jr, ref_: r, topic, event, payload });
     }
-    let text = match raw.as_string() {
-        Some(s) => s,
-        None => js_string(raw),
-    };
-    let parsed = JSON::parse(&text).map_err(DecodeFailure::Json)?;
+    // Anything else is text to JSON.parse, as `JSON.parse(rawPayload)` coerces it.
+    let text = JsValue::from_str(&js_string(raw));
+    let parsed = super::globals::json_parse(&text).map_err(DecodeFailure::Json)?;
     if !Array::is_array(&parsed) {
         return Err(DecodeFailure::NotArray);
     }
     let a: Array = parsed.unchecked_into();
-    Ok(message_object(&a.get(0), &a.get(1), &a.get(2), &a.get(3), &a.get(4)))
+    Ok(Parts { join_ref: a.get(0), ref_: a.get(1), topic: a.get(2), event: a.get(3), payload: a.get(4) })
 }
 
 /// The exported `Serializer`: a plain object with `encode(msg, callback)` and

@@ -834,7 +834,7 @@ impl Host for TestHost {
             topic: topic.js_string(),
             event: event.js_string(),
             payload,
-            raw: raw_obj,
+            raw: Some(raw_obj),
         };
         if self.w.defer_codec.get() {
             self.w.deferred_receives.borrow_mut().push((k, msg));
