@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # THE test command (README, .ci/run, `npm test`): installs what is missing, runs the Rust tests,
-# builds the server, the npm package and the demo page (www/), then runs every Node test (tests/node, tests/server,
+# builds the server, the npm package and the demo page (www/), then runs every Node test (tests/node, tests/types, tests/server,
 # tests/browser: *.test.mjs / *.test.cjs) in one `node --test` run. Exits non-zero on any failure.
 set -euo pipefail
 
@@ -31,13 +31,13 @@ fi
 
 step "node --test"
 mapfile -t files < <(
-  for dir in tests/node tests/server tests/browser; do
+  for dir in tests/node tests/types tests/server tests/browser; do
     [ -d "$dir" ] || continue
     find "$dir" -type d -name node_modules -prune -o -type f \( -name '*.test.mjs' -o -name '*.test.cjs' \) -print
   done | LC_ALL=C sort
 )
 if [ "${#files[@]}" -eq 0 ]; then
-  echo "no *.test.mjs / *.test.cjs files under tests/node, tests/server, tests/browser" >&2
+  echo "no *.test.mjs / *.test.cjs files under tests/node, tests/types, tests/server, tests/browser" >&2
   exit 1
 fi
 printf '  %s\n' "${files[@]}"
