@@ -49,6 +49,12 @@ pub fn window() -> Option<JsValue> {
         .filter(|w| !w.is_undefined() && !w.is_null())
 }
 
+/// A property name as a JS string. Names are a small fixed set, so they are interned: making
+/// a fresh JS string for every property access was a measurable share of message dispatch.
+fn key_js(key: &str) -> JsValue {
+    JsValue::from_str(wasm_bindgen::intern(key))
+}
+
 /// `obj[key]`, `undefined` on any failure (a throwing getter, a primitive).
 pub fn get(obj: &JsValue, key: &str) -> JsValue {
     if obj.is_undefined() || obj.is_null() {
@@ -56,15 +62,15 @@ pub fn get(obj: &JsValue, key: &str) -> JsValue {
     }
     if !obj.is_object() && !obj.is_function() {
         // Property reads on primitives go through their wrapper object, as in JS.
-        return Reflect::get(&to_object(obj), &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
+        return Reflect::get(&to_object(obj), &key_js(key)).unwrap_or(JsValue::UNDEFINED);
     }
-    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    Reflect::get(obj, &key_js(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// `obj[key] = value`, ignoring failures (frozen objects, primitives).
 pub fn set(obj: &JsValue, key: &str, value: &JsValue) {
     if obj.is_object() || obj.is_function() {
-        let _ = Reflect::set(obj, &JsValue::from_str(key), value);
+        let _ = Reflect::set(obj, &key_js(key), value);
     }
 }
 
