@@ -5,7 +5,7 @@
 //
 // Node drives every step through page.evaluate(window.bench.<step>(...)).
 
-const URLS = { "phoenix.js": "/phoenix.mjs", "phoenix-wasm": "/phoenix-wasm.mjs" };
+const URLS = { "phoenix.js": "/phoenix.mjs", "phoenix-wasm": "/phoenix-wasm.mjs", "candidate": "/phoenix-wasm-candidate.mjs" };
 
 // The reference server's host:port (the page itself comes from a cross-origin-isolated static
 // server, for 5 µs performance.now() resolution instead of 100 µs).

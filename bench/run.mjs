@@ -34,13 +34,18 @@ const argv = Object.fromEntries(process.argv.slice(2).map((a) => {
   return [k, v.length ? v.join("=") : true];
 }));
 const QUICK = Boolean(argv.quick);
-const IMPLS = ["phoenix.js", "phoenix-wasm"];
+const CANDIDATE = typeof argv.candidate === "string" ? path.resolve(ROOT, argv.candidate) : null;
+// --candidate=FILE: a third client (another build of phoenix-wasm, e.g. with a fix), run in the
+// same rounds; reported in the JSON as candidateSummary (candidate / phoenix.js and / phoenix-wasm).
+const IMPLS = CANDIDATE ? ["phoenix.js", "phoenix-wasm", "candidate"] : ["phoenix.js", "phoenix-wasm"];
 // A bare WebSocket + JSON.parse: the floor of the dispatch benchmark (Chromium's own cost).
 const RAW = "raw WebSocket";
-const CFG = QUICK
+const CFG0 = QUICK
   ? { rounds: 2, dispatch: 10_000, rtt: 1_000, rttWarmup: 100, channels: 200, members: 1_000, diffs: 100, fanout: false }
   : { rounds: 5, dispatch: 100_000, rtt: 10_000, rttWarmup: 200, channels: 1_000, members: 10_000, diffs: 1_000, fanout: true };
+const CFG = { ...CFG0 };
 if (argv.rounds) CFG.rounds = Number(argv.rounds);
+for (const k of ["dispatch", "rtt", "channels", "members", "diffs"]) if (argv[k]) CFG[k] = Number(argv[k]);
 if (argv["no-fanout"]) CFG.fanout = false;
 const ALL_BENCHES = ["cold", "channels", "rtt", "dispatch", "presence"];
 const ONLY = argv.only ? String(argv.only).split(",") : ALL_BENCHES;
@@ -85,6 +90,7 @@ function ensureServer() {
 function staticDir() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "phoenix-bench-static-"));
   fs.copyFileSync(DIST, path.join(dir, "phoenix-wasm.mjs"));
+  if (CANDIDATE) fs.copyFileSync(CANDIDATE, path.join(dir, "phoenix-wasm-candidate.mjs"));
   fs.copyFileSync(path.join(PHOENIX_DIR, "phoenix.mjs"), path.join(dir, "phoenix.mjs"));
   fs.copyFileSync(path.join(HERE, "page.mjs"), path.join(dir, "page.mjs"));
   const workload = path.join(HERE, "presence", "workload.mjs");
@@ -324,7 +330,7 @@ async function runClient(ctx, impl, round, pageToken, driverToken) {
   await page.goto(`${ctx.pageOrigin}/index.html?ws=${ctx.origin.replace(/^http:\/\//, "")}`);
   await page.waitForFunction(() => window.bench);
   if (!(await page.evaluate(() => self.crossOriginIsolated))) throw new Error("the page is not cross-origin isolated");
-  const tag = `${{ "phoenix.js": "js", "phoenix-wasm": "wasm" }[impl] ?? "raw"}-${round}-${Date.now().toString(36)}`;
+  const tag = `${{ "phoenix.js": "js", "phoenix-wasm": "wasm", candidate: "cand" }[impl] ?? "raw"}-${round}-${Date.now().toString(36)}`;
   const r = {};
   try {
     if (impl === RAW) {
@@ -395,21 +401,21 @@ const METRICS = [
 const fmtN = (n) => n.toLocaleString("en-US");
 const labelOf = (m) => (typeof m.label === "function" ? m.label() : m.label);
 
-function summarize(rounds) {
+function summarize(rounds, A = "phoenix-wasm", B = "phoenix.js") {
   const out = {};
   for (const m of METRICS) {
-    const per = Object.fromEntries(IMPLS.map((impl) => [impl, rounds.map((r) => m.get(r[impl]))]));
-    if (per["phoenix.js"].every((x) => x === undefined) && per["phoenix-wasm"].every((x) => x === undefined)) continue;
+    const per = Object.fromEntries([B, A].map((impl) => [impl, rounds.map((r) => m.get(r[impl]))]));
+    if (per[B].every((x) => x === undefined) && per[A].every((x) => x === undefined)) continue;
     const s = (impl) => {
       const xs = per[impl].filter((x) => Number.isFinite(x));
       return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), values: per[impl] };
     };
-    const js = s("phoenix.js");
-    const wasm = s("phoenix-wasm");
-    const perRound = rounds.map((r) => m.get(r["phoenix-wasm"]) / m.get(r["phoenix.js"])).filter((x) => Number.isFinite(x));
+    const js = s(B);
+    const wasm = s(A);
+    const perRound = rounds.map((r) => m.get(r[A]) / m.get(r[B])).filter((x) => Number.isFinite(x));
     out[m.key] = {
       label: labelOf(m), unit: m.unit, scale: m.scale ?? 1, lowerIsBetter: !m.higher,
-      "phoenix.js": js, "phoenix-wasm": wasm,
+      [B]: js, [A]: wasm,
       ratio: m.noRatio ? null : wasm.median / js.median,
       ratioMin: m.noRatio ? null : Math.min(...perRound), ratioMax: m.noRatio ? null : Math.max(...perRound),
     };
@@ -478,6 +484,13 @@ function markdown(report) {
     const ratio = x.ratio === null ? "–" : `**${x.ratio.toFixed(3)}** [${x.ratioMin.toFixed(2)}–${x.ratioMax.toFixed(2)}]`;
     L.push(`| ${x.label} (${m.unit}) | ${cell(x["phoenix.js"])} | ${cell(x["phoenix-wasm"])} | ${ratio} | ${x.ratio === null ? "–" : m.higher ? "higher" : "lower"} |`);
   }
+  const raws = (report.rounds_ || []).map((r) => r[RAW]?.dispatch).filter(Boolean);
+  if (raws.length) {
+    const m = (f) => median(raws.map(f));
+    const mn = (f) => Math.min(...raws.map(f));
+    const mx = (f) => Math.max(...raws.map(f));
+    L.push(`| *Floor, no client: a bare WebSocket + JSON.parse in the same setup (msg/s · µs per message)* | | *${fmt(m((d) => d.msgsPerS), "msg/s")}* [${fmt(mn((d) => d.msgsPerS), "msg/s")}–${fmt(mx((d) => d.msgsPerS), "msg/s")}] · *${fmt(m((d) => d.handlerUsPerMsg), "µs")}* µs | | |`);
+  }
   L.push("");
 
   L.push("## What each row measures", "");
@@ -491,6 +504,10 @@ function markdown(report) {
     "the clock runs from the end of the busy loop to the last callback: the client's own dispatch (frame decode, topic " +
     "routing, callback) plus Chromium's WebSocket delivery, which both clients pay alike, not the producer's pace. " +
     "The checksum of every `n` is verified.");
+  L.push("  *Client CPU per message* is the time inside the transport's `onmessage` handler, measured by a `WebSocket` " +
+    "subclass both clients are given as `transport` (5 µs timer resolution: the page is cross-origin isolated). The wall-clock " +
+    "rate is bounded by Chromium's WebSocket delivery on this machine (the floor row: a bare WebSocket is not much faster " +
+    "than phoenix.js, and the renderer is idle for part of the run), so it understates the difference in client cost.");
   L.push(`- **Round trip**: ${fmtN(report.config.rtt)} sequential \`ping\` pushes (each pushed from the previous reply's ` +
     `callback) after ${report.config.rttWarmup} uncounted ones; p50/p99 of push() → \`receive("ok")\`.`);
   L.push(`- **Channels**: one connected socket, then ${fmtN(report.config.channels)} \`socket.channel(...).join()\` in one ` +
@@ -537,6 +554,8 @@ function markdown(report) {
 
   if (report.profileFinding) L.push("## Profile of the worst ratio", "", report.profileFinding, "");
   L.push("## Reproduce", "", "```sh", "npm run build", "node bench/run.mjs            # full run, rewrites BENCHMARKS.md and bench/results.json",
+    "node bench/run.mjs --candidate=/tmp/other-build/phoenix-wasm.mjs --only=dispatch --rounds=3 --no-md   # a third client: another build, same rounds",
+    "node bench/run.mjs --md-only  # BENCHMARKS.md again from bench/results.json (+ bench/profile-finding.md)",
     "node bench/run.mjs --quick    # smoke run (bench/results-quick.json)", "node bench/run.mjs --profile=dispatch --only=dispatch --rounds=1 --no-md --no-fanout   # CPU profiles in bench/profiles/", "```", "");
   return L.join("\n");
 }
@@ -544,6 +563,17 @@ function markdown(report) {
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
+  if (argv["md-only"]) {
+    // Rewrites BENCHMARKS.md from bench/results.json (e.g. after editing bench/profile-finding.md).
+    const report = JSON.parse(fs.readFileSync(OUT, "utf8"));
+    Object.assign(CFG, report.config);
+    const findingFile = path.join(HERE, "profile-finding.md");
+    if (fs.existsSync(findingFile)) report.profileFinding = fs.readFileSync(findingFile, "utf8").trim();
+    fs.writeFileSync(OUT, JSON.stringify(report, null, 2) + "\n");
+    fs.writeFileSync(path.join(ROOT, "BENCHMARKS.md"), markdown(report));
+    log("wrote BENCHMARKS.md from", path.relative(ROOT, OUT));
+    return;
+  }
   const started = Date.now();
   ensureDist();
   ensureServer();
@@ -626,10 +656,10 @@ async function main() {
     summary,
     fanout: fan,
     profiles: profiles.length ? profiles : undefined,
+    candidate: CANDIDATE ? path.relative(ROOT, CANDIDATE) : undefined,
+    candidateSummary: CANDIDATE ? { vsPhoenixJs: summarize(rounds, "candidate", "phoenix.js"), vsPhoenixWasm: summarize(rounds, "candidate", "phoenix-wasm") } : undefined,
     rounds_: rounds,
   };
-  const prev = fs.existsSync(OUT) ? JSON.parse(fs.readFileSync(OUT, "utf8")) : null;
-  if (prev?.profileFinding && !argv["no-md"]) report.profileFinding = prev.profileFinding;
   const findingFile = path.join(HERE, "profile-finding.md");
   if (fs.existsSync(findingFile)) report.profileFinding = fs.readFileSync(findingFile, "utf8").trim();
   const dispatchRuns = rounds.flatMap((r) => IMPLS.map((i) => r[i].dispatch)).filter(Boolean);
@@ -649,7 +679,12 @@ async function main() {
   for (const [k, v] of Object.entries(summary)) {
     log(`${k.padEnd(22)} js ${fmt(v["phoenix.js"].median, v.unit, v.scale)}  wasm ${fmt(v["phoenix-wasm"].median, v.unit, v.scale)}  ratio ${v.ratio === null ? "–" : v.ratio.toFixed(3)}`);
   }
-  if (WRITE_MD) {
+  if (CANDIDATE) {
+    for (const [k, v] of Object.entries(report.candidateSummary.vsPhoenixWasm)) {
+      log(`candidate ${k.padEnd(22)} phoenix-wasm ${fmt(v["phoenix-wasm"].median, v.unit, v.scale)}  candidate ${fmt(v.candidate.median, v.unit, v.scale)}  ratio candidate/phoenix-wasm ${v.ratio === null ? "–" : v.ratio.toFixed(3)}  candidate/phoenix.js ${report.candidateSummary.vsPhoenixJs[k]?.ratio?.toFixed(3) ?? "–"}`);
+    }
+  }
+  if (WRITE_MD && !CANDIDATE) {
     fs.writeFileSync(path.join(ROOT, "BENCHMARKS.md"), markdown(report));
     log("wrote BENCHMARKS.md");
   }
