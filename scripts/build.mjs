@@ -99,8 +99,10 @@ async function acquireLock(maxWaitMs = 20 * 60_000) {
 }
 
 const args = new Set(process.argv.slice(2));
-// How the wasm bytes are embedded in the JS: base64 (default) or hex (bigger raw, smaller gzip).
-const EMBED = [...args].find((a) => a.startsWith("--embed="))?.slice(8) || process.env.PHOENIX_WASM_EMBED || "base64";
+// How the wasm bytes are embedded in the JS: hex (default; bigger raw, smaller gzip) or base64.
+// hex by default: gzip compresses hex far better than base64 (131 vs 151 KB gzip per entry
+// file at the time of writing), and it decodes as fast (native Uint8Array.fromHex where present).
+const EMBED = [...args].find((a) => a.startsWith("--embed="))?.slice(8) || process.env.PHOENIX_WASM_EMBED || "hex";
 if (!["base64", "hex"].includes(EMBED)) throw new Error(`--embed must be base64 or hex, not ${EMBED}`);
 const t0 = Date.now();
 const log = (msg) => console.log(`[build] ${msg}`);
