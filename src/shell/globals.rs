@@ -55,23 +55,20 @@ fn key_js(key: &str) -> JsValue {
     JsValue::from_str(wasm_bindgen::intern(key))
 }
 
-/// `obj[key]`, `undefined` on any failure (a throwing getter, a primitive).
+/// `obj[key]`, `undefined` on any failure (a throwing getter, `null`/`undefined`). Objects
+/// are read in one call; primitives (`Reflect.get` throws on them) through their wrapper object,
+/// as JS property reads do. Type checks first would cost more calls per message than they save.
 pub fn get(obj: &JsValue, key: &str) -> JsValue {
-    if obj.is_undefined() || obj.is_null() {
-        return JsValue::UNDEFINED;
+    match Reflect::get(obj, &key_js(key)) {
+        Ok(v) => v,
+        Err(_) if obj.is_undefined() || obj.is_null() || obj.is_object() || obj.is_function() => JsValue::UNDEFINED,
+        Err(_) => Reflect::get(&to_object(obj), &key_js(key)).unwrap_or(JsValue::UNDEFINED),
     }
-    if !obj.is_object() && !obj.is_function() {
-        // Property reads on primitives go through their wrapper object, as in JS.
-        return Reflect::get(&to_object(obj), &key_js(key)).unwrap_or(JsValue::UNDEFINED);
-    }
-    Reflect::get(obj, &key_js(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// `obj[key] = value`, ignoring failures (frozen objects, primitives).
+/// `obj[key] = value`, ignoring failures (frozen objects; primitives, where `Reflect.set` throws).
 pub fn set(obj: &JsValue, key: &str, value: &JsValue) {
-    if obj.is_object() || obj.is_function() {
-        let _ = Reflect::set(obj, &key_js(key), value);
-    }
+    let _ = Reflect::set(obj, &key_js(key), value);
 }
 
 /// A new plain object.
