@@ -9,6 +9,7 @@ use axum::extract::ws::Utf8Bytes;
 use serde_json::{Map, Value};
 
 use crate::error::DecodeError;
+use phoenix_wasm::core::serializer as frames;
 
 /// Which serializer a connection speaks, chosen from the `vsn` connect param.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -261,12 +262,14 @@ fn json_opt(s: &Option<String>) -> Value {
     }
 }
 
-fn push_field(buf: &mut Vec<u8>, s: &str) -> Result<(), EncodeError> {
-    if s.len() > 255 {
-        return Err(EncodeError::FieldTooLong);
-    }
-    buf.extend_from_slice(s.as_bytes());
-    Ok(())
+/// A binary frame from the client crate's encoders (PROTOCOL §4), which the client's tests
+/// and fuzz target already cover; their only failure is a field over 255 bytes.
+fn binary_frame(
+    encoded: Result<Vec<u8>, phoenix_wasm::core::error::EncodeError>,
+) -> Result<Frame, EncodeError> {
+    encoded
+        .map(|buf| Frame::Binary(Bytes::from(buf)))
+        .map_err(|_| EncodeError::FieldTooLong)
 }
 
 /// Why an outgoing message could not be encoded.
@@ -307,18 +310,13 @@ pub fn encode(vsn: Vsn, msg: &Outgoing) -> Result<Frame, EncodeError> {
                 }
                 let jr = join_ref.as_deref().unwrap_or("");
                 let r = msg_ref.as_deref().unwrap_or("");
-                let mut buf = Vec::with_capacity(
-                    5 + jr.len() + r.len() + topic.len() + status.len() + bytes.len(),
-                );
-                buf.push(1);
-                for s in [jr, r, topic.as_str(), status.as_str()] {
-                    buf.push(u8::try_from(s.len()).map_err(|_| EncodeError::FieldTooLong)?);
-                }
-                for s in [jr, r, topic.as_str(), status.as_str()] {
-                    push_field(&mut buf, s)?;
-                }
-                buf.extend_from_slice(bytes);
-                Ok(Frame::Binary(Bytes::from(buf)))
+                binary_frame(frames::encode_reply(
+                    jr.as_bytes(),
+                    r.as_bytes(),
+                    topic.as_bytes(),
+                    status.as_bytes(),
+                    bytes,
+                ))
             }
         },
         Outgoing::Push {
@@ -342,17 +340,12 @@ pub fn encode(vsn: Vsn, msg: &Outgoing) -> Result<Frame, EncodeError> {
                 }
                 // §4.2: the server push has no ref field.
                 let jr = join_ref.as_deref().unwrap_or("");
-                let mut buf =
-                    Vec::with_capacity(4 + jr.len() + topic.len() + event.len() + bytes.len());
-                buf.push(0);
-                for s in [jr, topic.as_str(), event.as_str()] {
-                    buf.push(u8::try_from(s.len()).map_err(|_| EncodeError::FieldTooLong)?);
-                }
-                for s in [jr, topic.as_str(), event.as_str()] {
-                    push_field(&mut buf, s)?;
-                }
-                buf.extend_from_slice(bytes);
-                Ok(Frame::Binary(Bytes::from(buf)))
+                binary_frame(frames::encode_server_push(
+                    jr.as_bytes(),
+                    topic.as_bytes(),
+                    event.as_bytes(),
+                    bytes,
+                ))
             }
         },
         Outgoing::Broadcast {
@@ -372,16 +365,7 @@ pub fn encode(vsn: Vsn, msg: &Outgoing) -> Result<Frame, EncodeError> {
                 if vsn != Vsn::V2 {
                     return Err(EncodeError::BinaryNeedsV2);
                 }
-                let mut buf = Vec::with_capacity(3 + topic.len() + event.len() + bytes.len());
-                buf.push(2);
-                for s in [topic.as_str(), event.as_str()] {
-                    buf.push(u8::try_from(s.len()).map_err(|_| EncodeError::FieldTooLong)?);
-                }
-                for s in [topic.as_str(), event.as_str()] {
-                    push_field(&mut buf, s)?;
-                }
-                buf.extend_from_slice(bytes);
-                Ok(Frame::Binary(Bytes::from(buf)))
+                binary_frame(frames::encode_broadcast(topic.as_bytes(), event.as_bytes(), bytes))
             }
         },
     }
