@@ -365,7 +365,11 @@ pub fn encode(vsn: Vsn, msg: &Outgoing) -> Result<Frame, EncodeError> {
                 if vsn != Vsn::V2 {
                     return Err(EncodeError::BinaryNeedsV2);
                 }
-                binary_frame(frames::encode_broadcast(topic.as_bytes(), event.as_bytes(), bytes))
+                binary_frame(frames::encode_broadcast(
+                    topic.as_bytes(),
+                    event.as_bytes(),
+                    bytes,
+                ))
             }
         },
     }

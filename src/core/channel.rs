@@ -91,7 +91,11 @@ pub struct Binding<H: Host> {
 
 impl<H: Host> Clone for Binding<H> {
     fn clone(&self) -> Self {
-        Binding { event: self.event.clone(), ref_: self.ref_, cb: self.cb.clone() }
+        Binding {
+            event: self.event.clone(),
+            ref_: self.ref_,
+            cb: self.cb.clone(),
+        }
     }
 }
 
@@ -152,10 +156,14 @@ impl<H: Host> Channel<H> {
         let r2 = socket.on_open(SockCb::ChannelOpen(channel.clone()));
         channel.st.borrow_mut().state_change_refs.extend([r1, r2]);
         channel.join_push.receive(host, "ok", HookCb::JoinOk)?;
-        channel.join_push.receive(host, "error", HookCb::JoinError)?;
+        channel
+            .join_push
+            .receive(host, "error", HookCb::JoinError)?;
         channel.on(event::CLOSE, BindingCb::InternalClose);
         channel.on(event::ERROR, BindingCb::InternalError);
-        channel.join_push.receive(host, "timeout", HookCb::JoinTimeout)?;
+        channel
+            .join_push
+            .receive(host, "timeout", HookCb::JoinTimeout)?;
         channel.on(event::REPLY, BindingCb::InternalReply);
         Ok(channel)
     }
@@ -204,7 +212,11 @@ impl<H: Host> Channel<H> {
         let mut st = self.st.borrow_mut();
         let ref_ = st.binding_ref;
         st.binding_ref += 1;
-        st.bindings.push(Binding { event: event.to_owned(), ref_, cb });
+        st.bindings.push(Binding {
+            event: event.to_owned(),
+            ref_,
+            cb,
+        });
         ref_
     }
 
@@ -218,7 +230,10 @@ impl<H: Host> Channel<H> {
 
     /// `off(event, ref)` with a ref that is not a number: matches nothing unless `undefined`.
     pub fn off_matching(&self, event: &str, pred: impl Fn(u64) -> bool) {
-        self.st.borrow_mut().bindings.retain(|b| !(b.event == event && pred(b.ref_)));
+        self.st
+            .borrow_mut()
+            .bindings
+            .retain(|b| !(b.event == event && pred(b.ref_)));
     }
 
     pub fn can_push(&self, socket: &Rc<SocketInner<H>>) -> bool {
@@ -233,10 +248,19 @@ impl<H: Host> Channel<H> {
         timeout: Option<f64>,
     ) -> Result<Rc<Push<H>>, H::Error> {
         let Some(socket) = self.socket.upgrade() else {
-            return Ok(Push::new(Rc::downgrade(self), event, Param::Value(payload), 0.0));
+            return Ok(Push::new(
+                Rc::downgrade(self),
+                event,
+                Param::Value(payload),
+                0.0,
+            ));
         };
         let host = &socket.host;
-        let payload = if host.truthy(&payload) { payload } else { host.empty_object() };
+        let payload = if host.truthy(&payload) {
+            payload
+        } else {
+            host.empty_object()
+        };
         let (joined_once, default_timeout, topic) = {
             let st = self.st.borrow();
             (st.joined_once, st.timeout, st.topic.clone())
@@ -274,8 +298,12 @@ impl<H: Host> Channel<H> {
             st.state = ChannelState::Leaving;
             timeout.unwrap_or(st.timeout)
         };
-        let leave_push =
-            Push::new(Rc::downgrade(self), event::LEAVE, Param::Value(host.empty_object()), timeout);
+        let leave_push = Push::new(
+            Rc::downgrade(self),
+            event::LEAVE,
+            Param::Value(host.empty_object()),
+            timeout,
+        );
         leave_push.receive(host, "ok", HookCb::LeaveClose)?;
         leave_push.receive(host, "timeout", HookCb::LeaveClose)?;
         leave_push.send(host)?;
@@ -286,7 +314,11 @@ impl<H: Host> Channel<H> {
     }
 
     /// `rejoin(timeout)`.
-    pub fn rejoin(self: &Rc<Self>, socket: &Rc<SocketInner<H>>, timeout: f64) -> Result<(), H::Error> {
+    pub fn rejoin(
+        self: &Rc<Self>,
+        socket: &Rc<SocketInner<H>>,
+        timeout: f64,
+    ) -> Result<(), H::Error> {
         if self.state() == ChannelState::Leaving {
             return Ok(());
         }
@@ -311,7 +343,12 @@ impl<H: Host> Channel<H> {
             socket.log_with(
                 "channel",
                 || "dropping outdated message".to_owned(),
-                LogData::Outdated { topic, event, payload, join_ref },
+                LogData::Outdated {
+                    topic,
+                    event,
+                    payload,
+                    join_ref,
+                },
             )?;
             return Ok(false);
         }
@@ -351,7 +388,11 @@ impl<H: Host> Channel<H> {
             .collect();
         for b in &bindings {
             // `joinRef || this.joinRef()` is read for each binding: an earlier one may rejoin.
-            let join_ref = if join_ref.truthy() { join_ref.clone() } else { self.join_ref() };
+            let join_ref = if join_ref.truthy() {
+                join_ref.clone()
+            } else {
+                self.join_ref()
+            };
             self.run_binding(host, &b.cb, &handled, ref_, &join_ref)?;
         }
         Ok(())
@@ -369,7 +410,9 @@ impl<H: Host> Channel<H> {
             BindingCb::User(f) => host.call_binding(f, payload, ref_, join_ref),
             BindingCb::UserOnError(f) => host.call_with(f, payload),
             BindingCb::InternalClose => {
-                let Some(socket) = self.socket.upgrade() else { return Ok(()) };
+                let Some(socket) = self.socket.upgrade() else {
+                    return Ok(());
+                };
                 self.reset_rejoin_timer(host);
                 socket.log_with(
                     "channel",
@@ -381,8 +424,14 @@ impl<H: Host> Channel<H> {
                 Ok(())
             }
             BindingCb::InternalError => {
-                let Some(socket) = self.socket.upgrade() else { return Ok(()) };
-                socket.log_with("channel", || format!("error {}", self.topic()), LogData::Value(payload))?;
+                let Some(socket) = self.socket.upgrade() else {
+                    return Ok(());
+                };
+                socket.log_with(
+                    "channel",
+                    || format!("error {}", self.topic()),
+                    LogData::Value(payload),
+                )?;
                 if self.state() == ChannelState::Joining {
                     self.join_push.reset(host);
                 }
@@ -394,7 +443,13 @@ impl<H: Host> Channel<H> {
             }
             BindingCb::InternalReply => {
                 let ev = format!("chan_reply_{}", ref_.js_display());
-                self.trigger(host, Some(&ev), payload, &RefVal::Undefined, &RefVal::Undefined)
+                self.trigger(
+                    host,
+                    Some(&ev),
+                    payload,
+                    &RefVal::Undefined,
+                    &RefVal::Undefined,
+                )
             }
             BindingCb::PushReply(push) => match push.upgrade() {
                 Some(push) => push.on_reply(host, payload),
@@ -414,7 +469,9 @@ impl<H: Host> Channel<H> {
         match hook {
             HookCb::User(f) => host.call_with(f, response),
             HookCb::JoinOk => {
-                let Some(socket) = self.socket.upgrade() else { return Ok(()) };
+                let Some(socket) = self.socket.upgrade() else {
+                    return Ok(());
+                };
                 self.set_state(ChannelState::Joined);
                 self.reset_rejoin_timer(host);
                 let buffered: Vec<Rc<Push<H>>> = self.st.borrow().push_buffer.clone();
@@ -425,7 +482,9 @@ impl<H: Host> Channel<H> {
                 Ok(())
             }
             HookCb::JoinError => {
-                let Some(socket) = self.socket.upgrade() else { return Ok(()) };
+                let Some(socket) = self.socket.upgrade() else {
+                    return Ok(());
+                };
                 self.set_state(ChannelState::Errored);
                 if socket.is_connected() {
                     self.schedule_rejoin(&socket)?;
@@ -433,11 +492,19 @@ impl<H: Host> Channel<H> {
                 Ok(())
             }
             HookCb::JoinTimeout => {
-                let Some(socket) = self.socket.upgrade() else { return Ok(()) };
+                let Some(socket) = self.socket.upgrade() else {
+                    return Ok(());
+                };
                 let push_timeout = push.st.borrow().timeout;
                 socket.log_with(
                     "channel",
-                    || format!("timeout {} ({})", self.topic(), self.join_ref().js_display()),
+                    || {
+                        format!(
+                            "timeout {} ({})",
+                            self.topic(),
+                            self.join_ref().js_display()
+                        )
+                    },
                     LogData::Number(push_timeout),
                 )?;
                 let timeout = self.st.borrow().timeout;
@@ -456,10 +523,22 @@ impl<H: Host> Channel<H> {
                 Ok(())
             }
             HookCb::LeaveClose => {
-                let Some(socket) = self.socket.upgrade() else { return Ok(()) };
-                socket.log_with("channel", || format!("leave {}", self.topic()), LogData::None)?;
+                let Some(socket) = self.socket.upgrade() else {
+                    return Ok(());
+                };
+                socket.log_with(
+                    "channel",
+                    || format!("leave {}", self.topic()),
+                    LogData::None,
+                )?;
                 let payload = host.string_payload("leave");
-                self.trigger(host, Some(event::CLOSE), &payload, &RefVal::Undefined, &RefVal::Undefined)
+                self.trigger(
+                    host,
+                    Some(event::CLOSE),
+                    &payload,
+                    &RefVal::Undefined,
+                    &RefVal::Undefined,
+                )
             }
         }
     }
@@ -498,7 +577,9 @@ impl<H: Host> Channel<H> {
 
     /// The rejoin timer fired.
     pub(crate) fn handle_rejoin_timer(self: &Rc<Self>) -> Result<(), H::Error> {
-        let Some(socket) = self.socket.upgrade() else { return Ok(()) };
+        let Some(socket) = self.socket.upgrade() else {
+            return Ok(());
+        };
         let timeout = {
             let mut st = self.st.borrow_mut();
             st.rejoin_timer.timer = None;

@@ -34,7 +34,9 @@ fn is_line_terminator(c: char) -> bool {
 /// `.replace(/(.*)\/websocket/, "$1/longpoll")`: in the first line holding `/websocket`, its
 /// last occurrence there becomes `/longpoll` (`.*` is greedy and stops at line terminators).
 pub fn normalize_endpoint(end_point: &str) -> String {
-    let s = end_point.replacen("ws://", "http://", 1).replacen("wss://", "https://", 1);
+    let s = end_point
+        .replacen("ws://", "http://", 1)
+        .replacen("wss://", "https://", 1);
     const NEEDLE: &str = "/websocket";
     let mut line_start = 0;
     loop {
@@ -218,7 +220,11 @@ impl<T, Tm: Clone + PartialEq> LongPollState<T, Tm> {
         self.awaiting_batch_ack = false;
         let batch_timer = self.current_batch_timer.take();
         self.current_batch = None;
-        Stopped { reqs, message_timers, batch_timer }
+        Stopped {
+            reqs,
+            message_timers,
+            batch_timer,
+        }
     }
 
     // ---- polling ------------------------------------------------------------------------
@@ -301,8 +307,14 @@ impl<T, Tm: Clone + PartialEq> LongPollState<T, Tm> {
         let next = offset.saturating_add(MAX_LONGPOLL_BATCH_SIZE);
         let start = offset.min(messages.len());
         let end = next.min(messages.len());
-        let body = messages.get(start..end).map(|m| m.join("\n")).unwrap_or_default();
-        Post { body, batch: Batch { messages, next } }
+        let body = messages
+            .get(start..end)
+            .map(|m| m.join("\n"))
+            .unwrap_or_default();
+        Post {
+            body,
+            batch: Batch { messages, next },
+        }
     }
 
     /// A POST's callback: `ok` when the response is truthy with `status === 200`.
@@ -340,15 +352,24 @@ mod tests {
     #[test]
     fn normalizes_endpoints() {
         let n = normalize_endpoint;
-        assert_eq!(n("ws://h/socket/websocket?vsn=2.0.0"), "http://h/socket/longpoll?vsn=2.0.0");
+        assert_eq!(
+            n("ws://h/socket/websocket?vsn=2.0.0"),
+            "http://h/socket/longpoll?vsn=2.0.0"
+        );
         assert_eq!(n("wss://h/socket/websocket"), "https://h/socket/longpoll");
         // only the first ws:// and the last /websocket
-        assert_eq!(n("ws://h/websocket/websocket?u=ws://x"), "http://h/websocket/longpoll?u=ws://x");
+        assert_eq!(
+            n("ws://h/websocket/websocket?u=ws://x"),
+            "http://h/websocket/longpoll?u=ws://x"
+        );
         assert_eq!(n("http://h/socket"), "http://h/socket");
         assert_eq!(n(""), "");
         // `.` stops at line terminators: the first line holding the needle wins
         assert_eq!(n("a/websocket\nb/websocket"), "a/longpoll\nb/websocket");
-        assert_eq!(n("a\u{2028}b/websocket/websocket"), "a\u{2028}b/websocket/longpoll");
+        assert_eq!(
+            n("a\u{2028}b/websocket/websocket"),
+            "a\u{2028}b/websocket/longpoll"
+        );
         assert_eq!(n("é\r\n/websocketé"), "é\r\n/longpollé");
         assert_eq!(n("\n\n"), "\n\n");
     }
@@ -368,37 +389,80 @@ mod tests {
     fn first_410_opens_later_410_is_session_gone() {
         let mut s = S::new();
         assert_eq!(s.ready_state, CONNECTING);
-        assert_eq!(s.poll_response(resp(Some(410.0), Token::Value("T1"))), PollAction::Open);
+        assert_eq!(
+            s.poll_response(resp(Some(410.0), Token::Value("T1"))),
+            PollAction::Open
+        );
         assert_eq!(s.ready_state, OPEN);
         assert_eq!(s.token, Token::Value("T1"));
-        assert_eq!(s.poll_response(resp(Some(410.0), Token::Value("T9"))), PollAction::SessionGone);
-        assert_eq!(s.token, Token::Value("T1"), "the token of a session-gone response is dropped");
+        assert_eq!(
+            s.poll_response(resp(Some(410.0), Token::Value("T9"))),
+            PollAction::SessionGone
+        );
+        assert_eq!(
+            s.token,
+            Token::Value("T1"),
+            "the token of a session-gone response is dropped"
+        );
     }
 
     #[test]
     fn a_null_token_makes_the_next_410_an_open_again() {
         let mut s = S::new();
-        assert_eq!(s.poll_response(resp(Some(204.0), Token::Null)), PollAction::Poll);
-        assert_eq!(s.poll_response(resp(Some(410.0), Token::Value("T"))), PollAction::Open);
+        assert_eq!(
+            s.poll_response(resp(Some(204.0), Token::Null)),
+            PollAction::Poll
+        );
+        assert_eq!(
+            s.poll_response(resp(Some(410.0), Token::Value("T"))),
+            PollAction::Open
+        );
     }
 
     #[test]
     fn statuses() {
         let mut s = S::new();
-        assert_eq!(s.poll_response(resp(Some(200.0), Token::Value("A"))), PollAction::Deliver);
+        assert_eq!(
+            s.poll_response(resp(Some(200.0), Token::Value("A"))),
+            PollAction::Deliver
+        );
         assert_eq!(s.token, Token::Value("A"));
-        assert_eq!(s.poll_response(resp(Some(204.0), Token::Value("B"))), PollAction::Poll);
+        assert_eq!(
+            s.poll_response(resp(Some(204.0), Token::Value("B"))),
+            PollAction::Poll
+        );
         assert_eq!(s.token, Token::Value("B"));
-        assert_eq!(s.poll_response(resp(Some(403.0), Token::Value("C"))), PollAction::Forbidden);
+        assert_eq!(
+            s.poll_response(resp(Some(403.0), Token::Value("C"))),
+            PollAction::Forbidden
+        );
         assert_eq!(s.token, Token::Value("C"));
-        assert_eq!(s.poll_response(resp(Some(500.0), Token::Value("D"))), PollAction::ServerError);
-        assert_eq!(s.poll_response(resp(Some(0.0), Token::Value("E"))), PollAction::ServerError);
-        assert_eq!(s.poll_response(resp(Some(-0.0), Token::Value("E"))), PollAction::ServerError);
-        assert_eq!(s.poll_response(resp(Some(418.0), Token::Value("F"))), PollAction::Unhandled);
+        assert_eq!(
+            s.poll_response(resp(Some(500.0), Token::Value("D"))),
+            PollAction::ServerError
+        );
+        assert_eq!(
+            s.poll_response(resp(Some(0.0), Token::Value("E"))),
+            PollAction::ServerError
+        );
+        assert_eq!(
+            s.poll_response(resp(Some(-0.0), Token::Value("E"))),
+            PollAction::ServerError
+        );
+        assert_eq!(
+            s.poll_response(resp(Some(418.0), Token::Value("F"))),
+            PollAction::Unhandled
+        );
         assert_eq!(s.token, Token::Value("F"));
         // a status that is not a number (a string "200", undefined) is unhandled
-        assert_eq!(s.poll_response(resp(None, Token::Value("G"))), PollAction::Unhandled);
-        assert_eq!(s.poll_response(resp(Some(f64::NAN), Token::Value("G"))), PollAction::Unhandled);
+        assert_eq!(
+            s.poll_response(resp(None, Token::Value("G"))),
+            PollAction::Unhandled
+        );
+        assert_eq!(
+            s.poll_response(resp(Some(f64::NAN), Token::Value("G"))),
+            PollAction::Unhandled
+        );
         // no response: status 0, token kept
         assert_eq!(s.poll_response(None), PollAction::ServerError);
         assert_eq!(s.token, Token::Value("G"));
@@ -416,7 +480,11 @@ mod tests {
         assert_eq!(post.body, "a\nb");
         assert!(s.awaiting_batch_ack);
         assert_eq!(s.current_batch, None);
-        assert_eq!(s.current_batch_timer, Some(7), "kept after firing, as in phoenix.js");
+        assert_eq!(
+            s.current_batch_timer,
+            Some(7),
+            "kept after firing, as in phoenix.js"
+        );
         // while waiting for the ack
         assert_eq!(s.send("c".into()), SendAction::Queued);
         assert_eq!(s.send("d".into()), SendAction::Queued);
@@ -438,10 +506,14 @@ mod tests {
         let p1 = s.batch_send(msgs, 0);
         assert_eq!(p1.body.split('\n').count(), 100);
         assert!(p1.body.starts_with("0\n1\n"));
-        let AckAction::Post(p2) = s.batch_acked(p1.batch, true) else { panic!() };
+        let AckAction::Post(p2) = s.batch_acked(p1.batch, true) else {
+            panic!()
+        };
         assert_eq!(p2.body.split('\n').count(), 100);
         assert!(p2.body.starts_with("100\n"));
-        let AckAction::Post(p3) = s.batch_acked(p2.batch, true) else { panic!() };
+        let AckAction::Post(p3) = s.batch_acked(p2.batch, true) else {
+            panic!()
+        };
         assert_eq!(p3.body.split('\n').count(), 50);
         assert!(p3.body.ends_with("\n249"));
         assert_eq!(s.batch_acked(p3.batch, true), AckAction::Done);
@@ -480,7 +552,14 @@ mod tests {
         s.batch_buffer.push("y".into());
         s.awaiting_batch_ack = true;
         let st = s.stop(CONNECTING);
-        assert_eq!(st, Stopped { reqs: vec![b, c], message_timers: vec![2], batch_timer: Some(9) });
+        assert_eq!(
+            st,
+            Stopped {
+                reqs: vec![b, c],
+                message_timers: vec![2],
+                batch_timer: Some(9)
+            }
+        );
         assert!(s.is_active());
         assert!(!s.finish_request(b));
         assert!(s.requests().is_empty());

@@ -25,7 +25,6 @@ pub mod serializer;
 pub mod socket;
 pub mod timer;
 
-
 use std::borrow::Cow;
 
 /// A `ref` or `join_ref` as JavaScript sees it: a string, `null` or `undefined`.

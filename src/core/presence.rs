@@ -83,7 +83,11 @@ impl KeyOrder {
     pub fn position(&self, key: &str) -> Option<usize> {
         match self.slot(key)? {
             Slot::Index(i) => self.ints.binary_search(&i).ok(),
-            Slot::Str(s) => self.strs.binary_search(&s).ok().map(|p| self.ints.len() + p),
+            Slot::Str(s) => self
+                .strs
+                .binary_search(&s)
+                .ok()
+                .map(|p| self.ints.len() + p),
         }
     }
 
@@ -235,7 +239,19 @@ mod tests {
         assert_eq!(array_index("0"), Some(0));
         assert_eq!(array_index("10"), Some(10));
         assert_eq!(array_index("4294967294"), Some(4294967294));
-        for k in ["", "01", "-1", "+1", "1.0", "4294967295", "99999999999", "1e3", " 1", "a", "__proto__"] {
+        for k in [
+            "",
+            "01",
+            "-1",
+            "+1",
+            "1.0",
+            "4294967295",
+            "99999999999",
+            "1e3",
+            " 1",
+            "a",
+            "__proto__",
+        ] {
             assert_eq!(array_index(k), None, "{k:?}");
         }
     }
@@ -247,9 +263,15 @@ mod tests {
         for k in ["b", "10", "2", "a"] {
             o.insert(k);
         }
-        let mut pos: Vec<_> = ["b", "10", "2", "a"].iter().map(|k| (o.position(k).unwrap(), *k)).collect();
+        let mut pos: Vec<_> = ["b", "10", "2", "a"]
+            .iter()
+            .map(|k| (o.position(k).unwrap(), *k))
+            .collect();
         pos.sort();
-        assert_eq!(pos.iter().map(|p| p.1).collect::<Vec<_>>(), ["2", "10", "b", "a"]);
+        assert_eq!(
+            pos.iter().map(|p| p.1).collect::<Vec<_>>(),
+            ["2", "10", "b", "a"]
+        );
         // Re-creating a string key moves it last; an existing key keeps its place.
         assert_eq!(o.insert("b"), (2, false));
         assert_eq!(o.remove("b"), Some(2));
@@ -264,16 +286,36 @@ mod tests {
         assert_eq!(parse_json_string_array(r#"["a","b\"c","",  "x"]"#), None);
         assert_eq!(
             parse_json_string_array(r#"["a","b\"c","","\\\/\n\u0001","\ud83d\ude00","ü"]"#),
-            Some(vec!["a".into(), "b\"c".into(), "".into(), "\\/\n\u{1}".into(), "\u{1F600}".into(), "ü".into()])
+            Some(vec![
+                "a".into(),
+                "b\"c".into(),
+                "".into(),
+                "\\/\n\u{1}".into(),
+                "\u{1F600}".into(),
+                "ü".into()
+            ])
         );
-        for bad in [r#"["\ud800"]"#, r#"["\udc00"]"#, r#"["\ud800\u0041"]"#, "[", r#"["a""#, r#"["a"]x"#, "", "[1]", r#"["a",]"#] {
+        for bad in [
+            r#"["\ud800"]"#,
+            r#"["\udc00"]"#,
+            r#"["\ud800\u0041"]"#,
+            "[",
+            r#"["a""#,
+            r#"["a"]x"#,
+            "",
+            "[1]",
+            r#"["a",]"#,
+        ] {
             assert_eq!(parse_json_string_array(bad), None, "{bad}");
         }
     }
 
     /// A straightforward model: a list in creation order, sorted on demand.
     fn model_order(created: &[String]) -> Vec<String> {
-        let mut ints: Vec<(u32, String)> = created.iter().filter_map(|k| array_index(k).map(|i| (i, k.clone()))).collect();
+        let mut ints: Vec<(u32, String)> = created
+            .iter()
+            .filter_map(|k| array_index(k).map(|i| (i, k.clone())))
+            .collect();
         ints.sort();
         let mut out: Vec<String> = ints.into_iter().map(|x| x.1).collect();
         out.extend(created.iter().filter(|k| array_index(k).is_none()).cloned());

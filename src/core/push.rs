@@ -68,7 +68,12 @@ pub struct Push<H: Host> {
 }
 
 impl<H: Host> Push<H> {
-    pub fn new(channel: Weak<Channel<H>>, event: &str, payload: Param<H>, timeout: f64) -> Rc<Self> {
+    pub fn new(
+        channel: Weak<Channel<H>>,
+        event: &str,
+        payload: Param<H>,
+        timeout: f64,
+    ) -> Rc<Self> {
         Rc::new(Push {
             channel,
             st: RefCell::new(PushState {
@@ -208,11 +213,21 @@ impl<H: Host> Push<H> {
         };
         let ev = self.st.borrow().ref_event.clone();
         let payload = host.reply_payload(status, response);
-        channel.trigger(host, ev.as_deref(), &payload, &RefVal::Undefined, &RefVal::Undefined)
+        channel.trigger(
+            host,
+            ev.as_deref(),
+            &payload,
+            &RefVal::Undefined,
+            &RefVal::Undefined,
+        )
     }
 
     /// The reply binding: the first reply wins.
-    pub(crate) fn on_reply(self: &Rc<Self>, host: &H, payload: &H::Payload) -> Result<(), H::Error> {
+    pub(crate) fn on_reply(
+        self: &Rc<Self>,
+        host: &H,
+        payload: &H::Payload,
+    ) -> Result<(), H::Error> {
         self.cancel_ref_event();
         self.cancel_timeout(host);
         let parts = host.reply_parts(payload);
@@ -238,7 +253,12 @@ impl<H: Host> Push<H> {
         self.run_hooks(host, status.as_deref(), &response)
     }
 
-    fn run_hooks(self: &Rc<Self>, host: &H, status: Option<&str>, response: &H::Payload) -> Result<(), H::Error> {
+    fn run_hooks(
+        self: &Rc<Self>,
+        host: &H,
+        status: Option<&str>,
+        response: &H::Payload,
+    ) -> Result<(), H::Error> {
         let hooks: Vec<HookCb<H>> = {
             let st = self.st.borrow();
             st.rec_hooks

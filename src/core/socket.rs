@@ -104,7 +104,11 @@ impl<H: Host> Connection<H> {
 
     fn close(&self, host: &H, code: Option<f64>, reason: &str) -> Result<(), H::Error> {
         self.closing.set(true);
-        host.close_transport(&self.transport, code.filter(|c| *c != 0.0 && !c.is_nan()), reason)
+        host.close_transport(
+            &self.transport,
+            code.filter(|c| *c != 0.0 && !c.is_nan()),
+            reason,
+        )
     }
 }
 
@@ -132,7 +136,11 @@ pub enum AfterTeardown<H: Host> {
     /// `disconnect(callback)`.
     User(H::Callback),
     /// `teardownAndReconnect`: only if nothing connected or disconnected meanwhile.
-    Reconnect { connection: Option<Rc<Connection<H>>>, clock: u64, then: Reconnect },
+    Reconnect {
+        connection: Option<Rc<Connection<H>>>,
+        clock: u64,
+        then: Reconnect,
+    },
 }
 
 /// How `teardownAndReconnect` reconnects.
@@ -163,7 +171,10 @@ pub struct Buffered<H: Host> {
 
 impl<H: Host> Clone for Buffered<H> {
     fn clone(&self) -> Self {
-        Buffered { msg: self.msg.clone(), channel: self.channel.clone() }
+        Buffered {
+            msg: self.msg.clone(),
+            channel: self.channel.clone(),
+        }
     }
 }
 
@@ -342,7 +353,12 @@ impl<H: Host> SocketInner<H> {
         &self,
         mut is_listed: impl FnMut(&str) -> Result<bool, H::Error>,
     ) -> Result<(), H::Error> {
-        for kind in [CallbackKind::Open, CallbackKind::Close, CallbackKind::Error, CallbackKind::Message] {
+        for kind in [
+            CallbackKind::Open,
+            CallbackKind::Close,
+            CallbackKind::Error,
+            CallbackKind::Message,
+        ] {
             let list = self.st.borrow_mut().callbacks.list_mut(kind).clone();
             let mut kept = Vec::with_capacity(list.len());
             for entry in list.iter() {
@@ -362,7 +378,11 @@ impl<H: Host> SocketInner<H> {
     // ---- channels ------------------------------------------------------------------------
 
     /// `channel(topic, params)`: creates a channel and appends it to `channels`.
-    pub fn channel(self: &Rc<Self>, topic: &str, params: Param<H>) -> Result<Rc<Channel<H>>, H::Error> {
+    pub fn channel(
+        self: &Rc<Self>,
+        topic: &str,
+        params: Param<H>,
+    ) -> Result<Rc<Channel<H>>, H::Error> {
         let ch = Channel::new(self, topic, params)?;
         Rc::make_mut_vec(&mut self.st.borrow_mut().channels).push(ch.clone());
         Ok(ch)
@@ -374,7 +394,12 @@ impl<H: Host> SocketInner<H> {
         self.off_refs(&refs);
         {
             let mut st = self.st.borrow_mut();
-            let kept: Vec<_> = st.channels.iter().filter(|c| !Rc::ptr_eq(c, channel)).cloned().collect();
+            let kept: Vec<_> = st
+                .channels
+                .iter()
+                .filter(|c| !Rc::ptr_eq(c, channel))
+                .cloned()
+                .collect();
             st.channels = Rc::new(kept);
         }
         self.host.channel_removed(channel);
@@ -386,12 +411,21 @@ impl<H: Host> SocketInner<H> {
 
     /// `leaveOpenTopic(topic)`: leaves the first joined/joining channel of that topic.
     pub fn leave_open_topic(&self, topic: &str) -> Result<(), H::Error> {
-        let dup = self.channels().iter().find(|c| {
-            let st = c.st.borrow();
-            st.topic == topic && matches!(st.state, ChannelState::Joined | ChannelState::Joining)
-        }).cloned();
+        let dup = self
+            .channels()
+            .iter()
+            .find(|c| {
+                let st = c.st.borrow();
+                st.topic == topic
+                    && matches!(st.state, ChannelState::Joined | ChannelState::Joining)
+            })
+            .cloned();
         if let Some(dup) = dup {
-            self.log_with("transport", || format!("leaving duplicate topic \"{topic}\""), LogData::None)?;
+            self.log_with(
+                "transport",
+                || format!("leaving duplicate topic \"{topic}\""),
+                LogData::None,
+            )?;
             dup.leave(None)?;
         }
         Ok(())
@@ -404,7 +438,11 @@ impl<H: Host> SocketInner<H> {
     }
 
     fn is_current(&self, conn: &Rc<Connection<H>>) -> bool {
-        self.st.borrow().connection.as_ref().is_some_and(|c| Rc::ptr_eq(c, conn))
+        self.st
+            .borrow()
+            .connection
+            .as_ref()
+            .is_some_and(|c| Rc::ptr_eq(c, conn))
     }
 
     /// `stillUses(connection)`.
@@ -419,7 +457,10 @@ impl<H: Host> SocketInner<H> {
 
     /// `connectionState()`.
     pub fn connection_state(&self) -> &'static str {
-        match self.connection().map(|c| self.host.ready_state(&c.transport)) {
+        match self
+            .connection()
+            .map(|c| self.host.ready_state(&c.transport))
+        {
             Some(ready_state::CONNECTING) => "connecting",
             Some(ready_state::OPEN) => "open",
             Some(ready_state::CLOSING) => "closing",
@@ -446,7 +487,11 @@ impl<H: Host> SocketInner<H> {
             return Ok(uri);
         }
         let (protocol, host) = self.host.location()?;
-        let scheme = if protocol.starts_with("https") { "wss" } else { "ws" };
+        let scheme = if protocol.starts_with("https") {
+            "wss"
+        } else {
+            "ws"
+        };
         if uri.starts_with("//") {
             return Ok(format!("{scheme}:{uri}"));
         }
@@ -456,7 +501,11 @@ impl<H: Host> SocketInner<H> {
     /// `protocol()`.
     pub fn protocol(&self) -> Result<&'static str, H::Error> {
         let (protocol, _) = self.host.location()?;
-        Ok(if protocol.starts_with("https") { "wss" } else { "ws" })
+        Ok(if protocol.starts_with("https") {
+            "wss"
+        } else {
+            "ws"
+        })
     }
 
     // ---- connect / disconnect ------------------------------------------------------------
@@ -469,7 +518,9 @@ impl<H: Host> SocketInner<H> {
         let fallback = {
             let st = self.st.borrow();
             match (st.long_poll_fallback_ms, &st.long_poll) {
-                (Some(ms), Some(lp)) if ms != 0.0 && !ms.is_nan() && st.transport != *lp => Some((lp.clone(), ms)),
+                (Some(ms), Some(lp)) if ms != 0.0 && !ms.is_nan() && st.transport != *lp => {
+                    Some((lp.clone(), ms))
+                }
                 _ => None,
             }
         };
@@ -492,7 +543,11 @@ impl<H: Host> SocketInner<H> {
     }
 
     /// `connectWithFallback(fallbackTransport, fallbackThreshold)`.
-    pub fn connect_with_fallback(self: &Rc<Self>, class: H::TransportClass, threshold: f64) -> Result<(), H::Error> {
+    pub fn connect_with_fallback(
+        self: &Rc<Self>,
+        class: H::TransportClass,
+        threshold: f64,
+    ) -> Result<(), H::Error> {
         self.cancel_fallback()?;
         let fb = Rc::new(Fallback {
             class,
@@ -503,7 +558,11 @@ impl<H: Host> SocketInner<H> {
             error_ref: RefCell::new(None),
         });
         let name = self.host.transport_name(&fb.class);
-        if self.host.get_session(&format!("phx:fallback:{name}"))?.is_some_and(|v| !v.is_empty()) {
+        if self
+            .host
+            .get_session(&format!("phx:fallback:{name}"))?
+            .is_some_and(|v| !v.is_empty())
+        {
             let reason = self.host.string_payload("memorized");
             return self.fall_back(&fb, Some(&reason));
         }
@@ -524,7 +583,11 @@ impl<H: Host> SocketInner<H> {
         self.clear_fallback_timer();
         let refs: Vec<String> = {
             let st = self.st.borrow();
-            st.fallback_ref.iter().chain(st.fallback_error_ref.iter()).cloned().collect()
+            st.fallback_ref
+                .iter()
+                .chain(st.fallback_error_ref.iter())
+                .cloned()
+                .collect()
         };
         self.off_refs(&refs);
         Ok(())
@@ -544,7 +607,11 @@ impl<H: Host> SocketInner<H> {
     }
 
     /// The `fallback(reason)` closure: switch to LongPoll for good.
-    fn fall_back(self: &Rc<Self>, fb: &Rc<Fallback<H>>, reason: Option<&H::Payload>) -> Result<(), H::Error> {
+    fn fall_back(
+        self: &Rc<Self>,
+        fb: &Rc<Fallback<H>>,
+        reason: Option<&H::Payload>,
+    ) -> Result<(), H::Error> {
         let name = self.host.transport_name(&fb.class);
         self.log_with(
             "transport",
@@ -564,7 +631,11 @@ impl<H: Host> SocketInner<H> {
     }
 
     /// The fallback's error callback.
-    fn fallback_on_error(self: &Rc<Self>, fb: &Rc<Fallback<H>>, error: &H::Payload) -> Result<(), H::Error> {
+    fn fallback_on_error(
+        self: &Rc<Self>,
+        fb: &Rc<Fallback<H>>,
+        error: &H::Payload,
+    ) -> Result<(), H::Error> {
         if !self.fallback_is_current(fb) {
             return Ok(());
         }
@@ -581,30 +652,45 @@ impl<H: Host> SocketInner<H> {
         if !fb.primary.get() {
             let (same, clean, passed) = {
                 let st = self.st.borrow();
-                (st.transport == fb.class, st.close_was_clean, st.primary_passed_health_check)
+                (
+                    st.transport == fb.class,
+                    st.close_was_clean,
+                    st.primary_passed_health_check,
+                )
             };
             if !same || clean {
                 return Ok(());
             }
             let name = self.host.transport_name(&fb.class);
             if !passed {
-                self.host.store_session(&format!("phx:fallback:{name}"), "true")?;
+                self.host
+                    .store_session(&format!("phx:fallback:{name}"), "true")?;
             }
-            return self.log_with("transport", || format!("established {name} fallback"), LogData::None);
+            return self.log_with(
+                "transport",
+                || format!("established {name} fallback"),
+                LogData::None,
+            );
         }
         if !self.fallback_is_current(fb) {
             return Ok(());
         }
         fb.established.set(true);
         self.clear_fallback_timer();
-        let id = self.host.set_timeout(Task::Fallback(fb.clone()), fb.threshold);
+        let id = self
+            .host
+            .set_timeout(Task::Fallback(fb.clone()), fb.threshold);
         self.st.borrow_mut().fallback_timer = Some(id);
         self.ping_with(PingCb::Fallback(fb.clone())).map(drop)
     }
 
     /// The health-check ping came back: the primary transport works.
     fn fallback_health_ok(&self, _fb: &Rc<Fallback<H>>, rtt: f64) -> Result<(), H::Error> {
-        self.log_with("transport", || "connected to primary after".to_owned(), LogData::Number(rtt))?;
+        self.log_with(
+            "transport",
+            || "connected to primary after".to_owned(),
+            LogData::Number(rtt),
+        )?;
         self.st.borrow_mut().primary_passed_health_check = true;
         self.clear_fallback_timer();
         Ok(())
@@ -622,7 +708,12 @@ impl<H: Host> SocketInner<H> {
             if let Some(t) = t {
                 host.clear_timeout(&t);
             }
-            (st.auth_token.clone(), st.transport.clone(), st.binary_type.clone(), st.longpoller_timeout)
+            (
+                st.auth_token.clone(),
+                st.transport.clone(),
+                st.binary_type.clone(),
+                st.longpoller_timeout,
+            )
         };
         let protocols = match auth {
             Some(token) => {
@@ -633,7 +724,8 @@ impl<H: Host> SocketInner<H> {
             None => None,
         };
         let url = self.end_point_url()?;
-        let transport = host.open_transport(&class, &url, protocols.as_deref(), &binary_type, lp_timeout)?;
+        let transport =
+            host.open_transport(&class, &url, protocols.as_deref(), &binary_type, lp_timeout)?;
         let conn = Rc::new(Connection {
             transport,
             closing: Cell::new(false),
@@ -717,7 +809,11 @@ impl<H: Host> SocketInner<H> {
     fn schedule_reconnect(&self) -> Result<(), H::Error> {
         let (old, tries, user) = {
             let mut st = self.st.borrow_mut();
-            (st.reconnect_timer.timer.take(), st.reconnect_timer.tries, st.reconnect_after_ms.clone())
+            (
+                st.reconnect_timer.timer.take(),
+                st.reconnect_timer.tries,
+                st.reconnect_after_ms.clone(),
+            )
         };
         if let Some(t) = old {
             self.host.clear_timeout(&t);
@@ -745,7 +841,10 @@ impl<H: Host> SocketInner<H> {
     }
 
     fn reset_heartbeat(&self) {
-        if self.connection().is_some_and(|c| self.host.skip_heartbeat(&c.transport)) {
+        if self
+            .connection()
+            .is_some_and(|c| self.host.skip_heartbeat(&c.transport))
+        {
             return;
         }
         self.clear_heartbeats();
@@ -841,7 +940,15 @@ impl<H: Host> SocketInner<H> {
             let st = self.st.borrow();
             (st.connection.clone(), st.connect_clock)
         };
-        self.teardown(AfterTeardown::Reconnect { connection, clock, then }, None, String::new())
+        self.teardown(
+            AfterTeardown::Reconnect {
+                connection,
+                clock,
+                then,
+            },
+            None,
+            String::new(),
+        )
     }
 
     /// `teardown(callback, code, reason)`.
@@ -875,7 +982,8 @@ impl<H: Host> SocketInner<H> {
             return self.buffer_done(td);
         }
         td.tries.set(tries + 1);
-        self.host.set_timeout(Task::BufferWait(td.clone()), 150.0 * f64::from(tries));
+        self.host
+            .set_timeout(Task::BufferWait(td.clone()), 150.0 * f64::from(tries));
         Ok(())
     }
 
@@ -905,7 +1013,8 @@ impl<H: Host> SocketInner<H> {
             };
         }
         td.tries.set(tries + 1);
-        self.host.set_timeout(Task::ClosedWait(td.clone()), 150.0 * f64::from(tries));
+        self.host
+            .set_timeout(Task::ClosedWait(td.clone()), 150.0 * f64::from(tries));
         Ok(())
     }
 
@@ -913,7 +1022,11 @@ impl<H: Host> SocketInner<H> {
         match after {
             AfterTeardown::Nothing => Ok(()),
             AfterTeardown::User(cb) => self.host.call_void(&cb),
-            AfterTeardown::Reconnect { connection, clock, then } => {
+            AfterTeardown::Reconnect {
+                connection,
+                clock,
+                then,
+            } => {
                 if clock != self.st.borrow().connect_clock
                     || connection.as_ref().is_some_and(|c| c.ended.get())
                 {
@@ -944,7 +1057,11 @@ impl<H: Host> SocketInner<H> {
             let class = self.st.borrow().transport.clone();
             let name = self.host.transport_name(&class);
             let url = self.end_point_url()?;
-            self.log_with("transport", || format!("{name} connected to {url}"), LogData::None)?;
+            self.log_with(
+                "transport",
+                || format!("{name} connected to {url}"),
+                LogData::None,
+            )?;
         }
         {
             let mut st = self.st.borrow_mut();
@@ -974,19 +1091,32 @@ impl<H: Host> SocketInner<H> {
     }
 
     /// The transport reported an error (`onConnError`).
-    pub fn handle_error(self: &Rc<Self>, conn: &Rc<Connection<H>>, error: &H::Payload) -> Result<(), H::Error> {
+    pub fn handle_error(
+        self: &Rc<Self>,
+        conn: &Rc<Connection<H>>,
+        error: &H::Payload,
+    ) -> Result<(), H::Error> {
         if !self.is_current(conn) {
             return Ok(());
         }
         self.log_with("transport", || "error".to_owned(), LogData::Value(error))?;
         let (transport_before, established_before, cbs) = {
             let st = self.st.borrow();
-            (st.transport.clone(), st.established_connections, st.callbacks.error.clone())
+            (
+                st.transport.clone(),
+                st.established_connections,
+                st.callbacks.error.clone(),
+            )
         };
         for (_, cb) in cbs.iter() {
             match cb {
-                SockCb::User(f) => self.host.call_on_error(f, error, &transport_before, established_before)?,
-                SockCb::ChannelError(ch) | SockCb::ChannelOpen(ch) => ch.reset_rejoin_timer(&self.host),
+                SockCb::User(f) => {
+                    self.host
+                        .call_on_error(f, error, &transport_before, established_before)?
+                }
+                SockCb::ChannelError(ch) | SockCb::ChannelOpen(ch) => {
+                    ch.reset_rejoin_timer(&self.host)
+                }
                 SockCb::FallbackError(fb) => self.fallback_on_error(fb, error)?,
                 SockCb::FallbackOpen(_) => {}
             }
@@ -995,7 +1125,11 @@ impl<H: Host> SocketInner<H> {
     }
 
     /// The transport closed (`onConnClose`); a second close of one connection is ignored.
-    pub fn handle_close(self: &Rc<Self>, conn: &Rc<Connection<H>>, ev: &H::Payload) -> Result<(), H::Error> {
+    pub fn handle_close(
+        self: &Rc<Self>,
+        conn: &Rc<Connection<H>>,
+        ev: &H::Payload,
+    ) -> Result<(), H::Error> {
         if !self.is_current(conn) || conn.close_handled.get() {
             return Ok(());
         }
@@ -1011,7 +1145,9 @@ impl<H: Host> SocketInner<H> {
         for (_, cb) in cbs.iter() {
             match cb {
                 SockCb::User(f) => self.host.call_with(f, ev)?,
-                SockCb::ChannelError(ch) | SockCb::ChannelOpen(ch) => ch.reset_rejoin_timer(&self.host),
+                SockCb::ChannelError(ch) | SockCb::ChannelOpen(ch) => {
+                    ch.reset_rejoin_timer(&self.host)
+                }
                 SockCb::FallbackError(_) | SockCb::FallbackOpen(_) => {}
             }
         }
@@ -1019,16 +1155,30 @@ impl<H: Host> SocketInner<H> {
     }
 
     /// A frame arrived (`onConnMessage`): decode, then [`Self::finish_receive`].
-    pub fn handle_message(self: &Rc<Self>, conn: &Rc<Connection<H>>, data: &H::Payload) -> Result<(), H::Error> {
+    pub fn handle_message(
+        self: &Rc<Self>,
+        conn: &Rc<Connection<H>>,
+        data: &H::Payload,
+    ) -> Result<(), H::Error> {
         if !self.is_current(conn) {
             return Ok(());
         }
         let was_open = conn.is_open(&self.host);
-        self.host.decode(data, DecodeCont { connection: Some(conn.clone()), was_open })
+        self.host.decode(
+            data,
+            DecodeCont {
+                connection: Some(conn.clone()),
+                was_open,
+            },
+        )
     }
 
     /// The rest of `onConnMessage` once the decoder called back.
-    pub fn finish_receive(self: &Rc<Self>, k: DecodeCont<H>, msg: Incoming<H::Payload>) -> Result<(), H::Error> {
+    pub fn finish_receive(
+        self: &Rc<Self>,
+        k: DecodeCont<H>,
+        msg: Incoming<H::Payload>,
+    ) -> Result<(), H::Error> {
         let conn = k.connection;
         let current = self.connection();
         let same = match (&conn, &current) {
@@ -1039,17 +1189,32 @@ impl<H: Host> SocketInner<H> {
         if !same || (k.was_open && !conn.as_ref().is_some_and(|c| c.is_open(&self.host))) {
             return Ok(());
         }
-        let Incoming { join_ref, ref_, topic, event, payload, .. } = &msg;
-        let is_heartbeat_reply = ref_.truthy()
-            && self.st.borrow().pending_heartbeat_ref.as_deref() == ref_.as_str();
+        let Incoming {
+            join_ref,
+            ref_,
+            topic,
+            event,
+            payload,
+            ..
+        } = &msg;
+        let is_heartbeat_reply =
+            ref_.truthy() && self.st.borrow().pending_heartbeat_ref.as_deref() == ref_.as_str();
         if is_heartbeat_reply {
             self.clear_heartbeats();
             self.arm_heartbeat();
         }
         if self.has_logger() {
             let status = self.host.log_status(payload)?;
-            let ref_part = if ref_.truthy() { format!("({})", ref_.js_display()) } else { String::new() };
-            self.log_with("receive", || format!("{status} {topic} {event} {ref_part}"), LogData::Value(payload))?;
+            let ref_part = if ref_.truthy() {
+                format!("({})", ref_.js_display())
+            } else {
+                String::new()
+            };
+            self.log_with(
+                "receive",
+                || format!("{status} {topic} {event} {ref_part}"),
+                LogData::Value(payload),
+            )?;
         }
         let channels = self.channels();
         for ch in channels.iter() {
@@ -1073,11 +1238,18 @@ impl<H: Host> SocketInner<H> {
         if let (Some(r), Some(c)) = (ref_.as_str().filter(|r| !r.is_empty()), conn.as_ref()) {
             let ping = {
                 let mut pings = c.pings.borrow_mut();
-                pings.iter().position(|(pr, _, _)| pr == r).map(|i| pings.remove(i))
+                pings
+                    .iter()
+                    .position(|(pr, _, _)| pr == r)
+                    .map(|i| pings.remove(i))
             };
             match ping {
-                Some((_, PingCb::User(cb), start)) => self.host.call_number(&cb, self.host.now() - start)?,
-                Some((_, PingCb::Fallback(fb), start)) => self.fallback_health_ok(&fb, self.host.now() - start)?,
+                Some((_, PingCb::User(cb), start)) => {
+                    self.host.call_number(&cb, self.host.now() - start)?
+                }
+                Some((_, PingCb::Fallback(fb), start)) => {
+                    self.fallback_health_ok(&fb, self.host.now() - start)?
+                }
                 None => {}
             }
         }
@@ -1096,7 +1268,12 @@ impl<H: Host> SocketInner<H> {
                 if self.host.page_hidden() {
                     let logger = self.st.borrow().logger.clone();
                     if let Some(l) = logger {
-                        self.host.call_logger(&l, "Not reconnecting as page is hidden!", None, LogData::None)?;
+                        self.host.call_logger(
+                            &l,
+                            "Not reconnecting as page is hidden!",
+                            None,
+                            LogData::None,
+                        )?;
                     }
                     return self.teardown(AfterTeardown::Nothing, None, String::new());
                 }
@@ -1173,24 +1350,43 @@ impl<H: Host> SocketInner<H> {
     // ---- sending -------------------------------------------------------------------------
 
     /// `push(data, channel)`: send now when open, else buffer.
-    pub fn push(self: &Rc<Self>, msg: Outgoing<H::Payload>, channel: Option<&Rc<Channel<H>>>) -> Result<(), H::Error> {
+    pub fn push(
+        self: &Rc<Self>,
+        msg: Outgoing<H::Payload>,
+        channel: Option<&Rc<Channel<H>>>,
+    ) -> Result<(), H::Error> {
         if self.has_logger() {
             self.log_with(
                 "push",
-                || format!("{} {} ({}, {})", msg.topic, msg.event, msg.join_ref.js_display(), msg.ref_.js_display()),
+                || {
+                    format!(
+                        "{} {} ({}, {})",
+                        msg.topic,
+                        msg.event,
+                        msg.join_ref.js_display(),
+                        msg.ref_.js_display()
+                    )
+                },
                 LogData::Value(&msg.payload),
             )?;
         }
         if self.is_connected() {
             self.send(msg, channel.cloned())
         } else {
-            self.st.borrow_mut().send_buffer.push(Buffered { msg, channel: channel.cloned() });
+            self.st.borrow_mut().send_buffer.push(Buffered {
+                msg,
+                channel: channel.cloned(),
+            });
             Ok(())
         }
     }
 
     /// `send(data, channel)`: encode, then [`Self::finish_send`].
-    fn send(self: &Rc<Self>, msg: Outgoing<H::Payload>, channel: Option<Rc<Channel<H>>>) -> Result<(), H::Error> {
+    fn send(
+        self: &Rc<Self>,
+        msg: Outgoing<H::Payload>,
+        channel: Option<Rc<Channel<H>>>,
+    ) -> Result<(), H::Error> {
         let Some(connection) = self.connection() else {
             return Ok(());
         };
@@ -1199,7 +1395,12 @@ impl<H: Host> SocketInner<H> {
                 connection.set_join(ch, msg.join_ref.clone());
             }
         }
-        let k = SendCont { connection, channel, event: msg.event.clone(), join_ref: msg.join_ref.clone() };
+        let k = SendCont {
+            connection,
+            channel,
+            event: msg.event.clone(),
+            join_ref: msg.join_ref.clone(),
+        };
         self.host.encode(msg, k)
     }
 
@@ -1230,7 +1431,11 @@ impl<H: Host> SocketInner<H> {
     }
 
     /// `triggerChanError(reason, connection)`.
-    fn trigger_chan_error(self: &Rc<Self>, reason: &str, conn: Option<&Rc<Connection<H>>>) -> Result<(), H::Error> {
+    fn trigger_chan_error(
+        self: &Rc<Self>,
+        reason: &str,
+        conn: Option<&Rc<Connection<H>>>,
+    ) -> Result<(), H::Error> {
         let mut errored_before = false;
         if let Some(c) = conn {
             if !c.is_open(&self.host) {
@@ -1238,8 +1443,11 @@ impl<H: Host> SocketInner<H> {
                 c.channels_errored.set(true);
             }
         }
-        let joins: Vec<(Rc<Channel<H>>, RefVal)> =
-            self.channels().iter().map(|c| (c.clone(), c.join_ref())).collect();
+        let joins: Vec<(Rc<Channel<H>>, RefVal)> = self
+            .channels()
+            .iter()
+            .map(|c| (c.clone(), c.join_ref()))
+            .collect();
         for (ch, join_ref) in joins {
             if ch.join_ref() != join_ref {
                 continue;
@@ -1249,9 +1457,18 @@ impl<H: Host> SocketInner<H> {
                     continue;
                 }
             }
-            if !matches!(ch.state(), ChannelState::Errored | ChannelState::Leaving | ChannelState::Closed) {
+            if !matches!(
+                ch.state(),
+                ChannelState::Errored | ChannelState::Leaving | ChannelState::Closed
+            ) {
                 let payload = self.host.transport_error_payload(reason);
-                ch.trigger(&self.host, Some(event::ERROR), &payload, &RefVal::Undefined, &RefVal::Undefined)?;
+                ch.trigger(
+                    &self.host,
+                    Some(event::ERROR),
+                    &payload,
+                    &RefVal::Undefined,
+                    &RefVal::Undefined,
+                )?;
             }
         }
         Ok(())
@@ -1273,9 +1490,18 @@ pub fn encode_uri_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')' => {
-                out.push(char::from(b))
-            }
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'_'
+            | b'.'
+            | b'!'
+            | b'~'
+            | b'*'
+            | b'\''
+            | b'('
+            | b')' => out.push(char::from(b)),
             _ => {
                 const HEX: &[u8; 16] = b"0123456789ABCDEF";
                 out.push('%');

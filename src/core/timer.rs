@@ -2,7 +2,9 @@
 
 /// Default `reconnectAfterMs(tries)`, tries 1-based.
 pub fn default_reconnect_after_ms(tries: u32) -> f64 {
-    const TABLE: [f64; 9] = [10.0, 50.0, 100.0, 150.0, 200.0, 250.0, 500.0, 1000.0, 2000.0];
+    const TABLE: [f64; 9] = [
+        10.0, 50.0, 100.0, 150.0, 200.0, 250.0, 500.0, 1000.0, 2000.0,
+    ];
     backoff(&TABLE, tries, 5000.0)
 }
 
@@ -30,7 +32,10 @@ pub struct Backoff<T> {
 
 impl<T> Default for Backoff<T> {
     fn default() -> Self {
-        Backoff { tries: 0, timer: None }
+        Backoff {
+            tries: 0,
+            timer: None,
+        }
     }
 }
 
@@ -43,7 +48,10 @@ mod tests {
         let got: Vec<f64> = (0..=11).map(default_reconnect_after_ms).collect();
         assert_eq!(
             got,
-            [5000.0, 10.0, 50.0, 100.0, 150.0, 200.0, 250.0, 500.0, 1000.0, 2000.0, 5000.0, 5000.0]
+            [
+                5000.0, 10.0, 50.0, 100.0, 150.0, 200.0, 250.0, 500.0, 1000.0, 2000.0, 5000.0,
+                5000.0
+            ]
         );
     }
 

@@ -104,35 +104,48 @@ fn done(id: &JsValue, resp: JsValue) -> Result<(), JsValue> {
 
 fn request_object(id: &JsValue) -> Option<JsValue> {
     ENTRIES.with(|e| {
-        e.borrow().get(&key(id)).and_then(|entry| match &entry.kind {
-            Kind::Xhr(r) | Kind::Xdr(r) => Some(r.clone()),
-            Kind::Fetch(_) => None,
-        })
+        e.borrow()
+            .get(&key(id))
+            .and_then(|entry| match &entry.kind {
+                Kind::Xhr(r) | Kind::Xdr(r) => Some(r.clone()),
+                Kind::Fetch(_) => None,
+            })
     })
 }
 
 /// `req.onreadystatechange`: on `readyState === 4`, `callback(parseJSON(req.responseText))`.
 fn xhr_state(id: JsValue, _ev: JsValue) -> Result<(), JsValue> {
-    let Some(req) = request_object(&id) else { return Ok(()) };
+    let Some(req) = request_object(&id) else {
+        return Ok(());
+    };
     if get(&req, "readyState").as_f64() != Some(4.0) {
         return Ok(());
     }
-    let Some(cb) = take_cb(&id, true) else { return Ok(()) };
+    let Some(cb) = take_cb(&id, true) else {
+        return Ok(());
+    };
     let resp = parse_json(&get(&req, "responseText"))?;
     cb.done(resp)
 }
 
 /// `req.onload` of an `XDomainRequest`.
 fn xdr_load(id: JsValue, _ev: JsValue) -> Result<(), JsValue> {
-    let Some(req) = request_object(&id) else { return Ok(()) };
-    let Some(cb) = take_cb(&id, true) else { return Ok(()) };
+    let Some(req) = request_object(&id) else {
+        return Ok(());
+    };
+    let Some(cb) = take_cb(&id, true) else {
+        return Ok(());
+    };
     let resp = parse_json(&get(&req, "responseText"))?;
     cb.done(resp)
 }
 
 fn fetch_timer(id: &JsValue) -> Option<JsValue> {
     ENTRIES.with(|e| match e.borrow().get(&key(id)) {
-        Some(Entry { kind: Kind::Fetch(t), .. }) => t.clone(),
+        Some(Entry {
+            kind: Kind::Fetch(t),
+            ..
+        }) => t.clone(),
         _ => None,
     })
 }
@@ -159,7 +172,9 @@ fn fetch_fail(id: JsValue, err: JsValue) -> Result<(), JsValue> {
     if let Some(t) = fetch_timer(&id) {
         globals::clear_timeout(&t);
     }
-    let Some(cb) = take_cb(&id, true) else { return Ok(()) };
+    let Some(cb) = take_cb(&id, true) else {
+        return Ok(());
+    };
     if get(&err, "name").as_string().as_deref() == Some("AbortError") {
         cb.timeout()
     } else {
@@ -267,7 +282,13 @@ fn unregister(id: u32) {
 pub fn abandon(id: u32) {
     ENTRIES.with(|e| {
         let mut e = e.borrow_mut();
-        let fetch = matches!(e.get(&id), Some(Entry { kind: Kind::Fetch(_), .. }));
+        let fetch = matches!(
+            e.get(&id),
+            Some(Entry {
+                kind: Kind::Fetch(_),
+                ..
+            })
+        );
         if fetch {
             if let Some(entry) = e.get_mut(&id) {
                 entry.cb = None;
@@ -292,7 +313,11 @@ pub fn request(
     if xdr.is_truthy() {
         let req = construct(&xdr, &Array::new())?;
         let _ = Reflect::set(&req, &JsValue::from_str("timeout"), timeout)?;
-        call_method(&req, "open", &Array::of2(&JsValue::from_str(method), &JsValue::from_str(url)))?;
+        call_method(
+            &req,
+            "open",
+            &Array::of2(&JsValue::from_str(method), &JsValue::from_str(url)),
+        )?;
         let id = register(Kind::Xdr(req.clone()), cb);
         FNS.with(|f| {
             set(&req, "onload", &bind_id(&f.xdr_load, id));
@@ -312,11 +337,19 @@ pub fn request(
         call_method(
             &req,
             "open",
-            &Array::of3(&JsValue::from_str(method), &JsValue::from_str(url), &JsValue::TRUE),
+            &Array::of3(
+                &JsValue::from_str(method),
+                &JsValue::from_str(url),
+                &JsValue::TRUE,
+            ),
         )?;
         let _ = Reflect::set(&req, &JsValue::from_str("timeout"), timeout)?;
         for (k, v) in headers {
-            call_method(&req, "setRequestHeader", &Array::of2(&JsValue::from_str(k), v))?;
+            call_method(
+                &req,
+                "setRequestHeader",
+                &Array::of2(&JsValue::from_str(k), v),
+            )?;
         }
         let id = register(Kind::Xhr(req.clone()), cb);
         FNS.with(|f| {
@@ -370,7 +403,10 @@ pub fn request(
             unregister(id);
             return Err(e);
         }
-        return Ok(Started { id, req: controller });
+        return Ok(Started {
+            id,
+            req: controller,
+        });
     }
     Err(js_sys::Error::new("No suitable XMLHttpRequest implementation found").into())
 }

@@ -24,7 +24,11 @@ pub fn channel_value(ch: &Rc<Channel<JsHost>>, socket: &Rc<JsSocketInner>) -> Js
     if let Some(obj) = weak.and_then(|w| w.unchecked_into::<WeakRef>().deref()) {
         return obj.into();
     }
-    let obj: JsValue = JsChannel { channel: ch.clone(), socket: socket.clone() }.into();
+    let obj: JsValue = JsChannel {
+        channel: ch.clone(),
+        socket: socket.clone(),
+    }
+    .into();
     let weak: JsValue = WeakRef::new(obj.unchecked_ref::<Object>()).into();
     *ch.host_data.borrow_mut() = Some(weak);
     obj
@@ -52,7 +56,10 @@ impl JsChannel {
         let topic = topic.as_string().unwrap_or_else(|| js_string(&topic));
         let inner = socket.inner.clone();
         let channel = Channel::new(&inner, &topic, param(&params))?;
-        Ok(JsChannel { channel, socket: inner })
+        Ok(JsChannel {
+            channel,
+            socket: inner,
+        })
     }
 
     /// `join(timeout)`.
@@ -64,7 +71,12 @@ impl JsChannel {
 
     /// `push(event, payload, timeout)`.
     #[wasm_bindgen(unchecked_return_type = "Push")]
-    pub fn push(&self, event: JsValue, payload: JsValue, timeout: JsValue) -> Result<JsValue, JsValue> {
+    pub fn push(
+        &self,
+        event: JsValue,
+        payload: JsValue,
+        timeout: JsValue,
+    ) -> Result<JsValue, JsValue> {
         let event = event.as_string().unwrap_or_else(|| js_string(&event));
         let p = self.channel.push(&event, payload, opt_timeout(&timeout))?;
         Ok(self.wrap(p))
@@ -97,13 +109,19 @@ impl JsChannel {
     /// `onClose(callback)`: returns `undefined` (C11).
     #[wasm_bindgen(js_name = onClose)]
     pub fn on_close(&self, callback: Function) {
-        self.channel.on(crate::core::constants::event::CLOSE, BindingCb::User(callback));
+        self.channel.on(
+            crate::core::constants::event::CLOSE,
+            BindingCb::User(callback),
+        );
     }
 
     /// `onError(callback)`: `callback(reason)` only.
     #[wasm_bindgen(js_name = onError)]
     pub fn on_error(&self, callback: Function) -> f64 {
-        self.channel.on(crate::core::constants::event::ERROR, BindingCb::UserOnError(callback)) as f64
+        self.channel.on(
+            crate::core::constants::event::ERROR,
+            BindingCb::UserOnError(callback),
+        ) as f64
     }
 
     /// The overridable `onMessage(event, payload, ref, joinRef)` hook.
@@ -118,7 +136,8 @@ impl JsChannel {
     #[wasm_bindgen(setter, js_name = onMessage)]
     pub fn set_on_message_hook(&self, f: JsValue) {
         let f: Option<Function> = f.dyn_into().ok();
-        self.channel.st.borrow_mut().on_message = f.filter(|f| JsValue::from(f.clone()) != identity_hook());
+        self.channel.st.borrow_mut().on_message =
+            f.filter(|f| JsValue::from(f.clone()) != identity_hook());
     }
 
     /// `joinRef()`.
@@ -128,19 +147,38 @@ impl JsChannel {
     }
 
     /// `trigger(event, payload, ref, joinRef)`.
-    pub fn trigger(&self, event: JsValue, payload: JsValue, ref_: JsValue, join_ref: JsValue) -> Result<(), JsValue> {
+    pub fn trigger(
+        &self,
+        event: JsValue,
+        payload: JsValue,
+        ref_: JsValue,
+        join_ref: JsValue,
+    ) -> Result<(), JsValue> {
         let event = if event.is_null() || event.is_undefined() {
             None
         } else {
             Some(event.as_string().unwrap_or_else(|| js_string(&event)))
         };
-        self.channel.trigger(&self.socket.host, event.as_deref(), &payload, &ref_val(&ref_), &ref_val(&join_ref))
+        self.channel.trigger(
+            &self.socket.host,
+            event.as_deref(),
+            &payload,
+            &ref_val(&ref_),
+            &ref_val(&join_ref),
+        )
     }
 
     /// `isMember(topic, event, payload, joinRef)`.
     #[wasm_bindgen(js_name = isMember)]
-    pub fn is_member(&self, topic: String, event: String, payload: JsValue, join_ref: JsValue) -> Result<bool, JsValue> {
-        self.channel.is_member(&self.socket, &topic, &event, &payload, &ref_val(&join_ref))
+    pub fn is_member(
+        &self,
+        topic: String,
+        event: String,
+        payload: JsValue,
+        join_ref: JsValue,
+    ) -> Result<bool, JsValue> {
+        self.channel
+            .is_member(&self.socket, &topic, &event, &payload, &ref_val(&join_ref))
     }
 
     /// `rejoin(timeout)`.
@@ -275,10 +313,19 @@ impl JsChannel {
     /// `socket`: the socket's own object while JavaScript holds it.
     #[wasm_bindgen(getter, unchecked_return_type = "Socket")]
     pub fn socket(&self) -> JsValue {
-        let me = self.socket.host.self_object.borrow().as_ref().and_then(|w| w.deref());
+        let me = self
+            .socket
+            .host
+            .self_object
+            .borrow()
+            .as_ref()
+            .and_then(|w| w.deref());
         match me {
             Some(obj) => obj.into(),
-            None => JsSocket { inner: self.socket.clone() }.into(),
+            None => JsSocket {
+                inner: self.socket.clone(),
+            }
+            .into(),
         }
     }
 }

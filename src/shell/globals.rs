@@ -61,7 +61,9 @@ fn key_js(key: &str) -> JsValue {
 pub fn get(obj: &JsValue, key: &str) -> JsValue {
     match Reflect::get(obj, &key_js(key)) {
         Ok(v) => v,
-        Err(_) if obj.is_undefined() || obj.is_null() || obj.is_object() || obj.is_function() => JsValue::UNDEFINED,
+        Err(_) if obj.is_undefined() || obj.is_null() || obj.is_object() || obj.is_function() => {
+            JsValue::UNDEFINED
+        }
         Err(_) => Reflect::get(&to_object(obj), &key_js(key)).unwrap_or(JsValue::UNDEFINED),
     }
 }

@@ -93,9 +93,17 @@ impl JsHost {
         let timer = {
             let weak = weak.clone();
             Closure::<dyn Fn(JsValue) -> Result<(), JsValue>>::new(move |key: JsValue| {
-                let Some(s) = weak.upgrade() else { return Ok(()) };
+                let Some(s) = weak.upgrade() else {
+                    return Ok(());
+                };
                 let key = key.as_f64().unwrap_or(-1.0) as u32;
-                let task = s.host.state.borrow_mut().timers.remove(&key).map(|(t, _)| t);
+                let task = s
+                    .host
+                    .state
+                    .borrow_mut()
+                    .timers
+                    .remove(&key)
+                    .map(|(t, _)| t);
                 let result = match task {
                     Some(task) => s.handle_timer(task),
                     None => Ok(()),
@@ -106,22 +114,38 @@ impl JsHost {
         };
         let make = |kind: u8| {
             let weak = weak.clone();
-            Closure::<dyn Fn(JsValue, JsValue) -> Result<(), JsValue>>::new(move |key: JsValue, ev: JsValue| {
-                let Some(s) = weak.upgrade() else { return Ok(()) };
-                let key = key.as_f64().unwrap_or(-1.0) as u32;
-                let conn = s.host.state.borrow().connections.get(&key).and_then(Weak::upgrade);
-                let Some(conn) = conn else { return Ok(()) };
-                let result = match kind {
-                    0 => s.handle_open(&conn),
-                    1 => s.handle_error(&conn, &ev),
-                    2 => s.handle_message(&conn, &get(&ev, "data")),
-                    _ => s.handle_close(&conn, &ev),
-                };
-                s.host.update_liveness();
-                result
-            })
+            Closure::<dyn Fn(JsValue, JsValue) -> Result<(), JsValue>>::new(
+                move |key: JsValue, ev: JsValue| {
+                    let Some(s) = weak.upgrade() else {
+                        return Ok(());
+                    };
+                    let key = key.as_f64().unwrap_or(-1.0) as u32;
+                    let conn = s
+                        .host
+                        .state
+                        .borrow()
+                        .connections
+                        .get(&key)
+                        .and_then(Weak::upgrade);
+                    let Some(conn) = conn else { return Ok(()) };
+                    let result = match kind {
+                        0 => s.handle_open(&conn),
+                        1 => s.handle_error(&conn, &ev),
+                        2 => s.handle_message(&conn, &get(&ev, "data")),
+                        _ => s.handle_close(&conn, &ev),
+                    };
+                    s.host.update_liveness();
+                    result
+                },
+            )
         };
-        let handlers = Handlers { timer, open: make(0), error: make(1), message: make(2), close: make(3) };
+        let handlers = Handlers {
+            timer,
+            open: make(0),
+            error: make(1),
+            message: make(2),
+            close: make(3),
+        };
         *socket.host.handlers.borrow_mut() = Some(Rc::new(handlers));
     }
 
@@ -135,7 +159,12 @@ impl JsHost {
 
     /// `socket.channels`: the same array until a channel is removed (while JavaScript holds it).
     pub fn channels_array(&self, socket: &Rc<JsSocketInner>) -> Array {
-        let cached = self.state.borrow().channels_js.as_ref().and_then(|w| w.deref());
+        let cached = self
+            .state
+            .borrow()
+            .channels_js
+            .as_ref()
+            .and_then(|w| w.deref());
         if let Some(arr) = cached {
             return arr;
         }
@@ -150,7 +179,12 @@ impl JsHost {
 
     /// `socket.channel()` appended a channel: phoenix.js pushes onto the same array.
     pub fn channel_added(&self, obj: &JsValue) {
-        let cached = self.state.borrow().channels_js.as_ref().and_then(|w| w.deref());
+        let cached = self
+            .state
+            .borrow()
+            .channels_js
+            .as_ref()
+            .and_then(|w| w.deref());
         if let Some(arr) = cached {
             arr.push(obj);
         }
@@ -161,13 +195,17 @@ impl JsHost {
     pub fn update_liveness(&self) {
         let Some(me) = self.me() else { return };
         let live = {
-            let Ok(st) = self.state.try_borrow() else { return };
+            let Ok(st) = self.state.try_borrow() else {
+                return;
+            };
             let Ok(core) = me.st.try_borrow() else { return };
             !st.timers.is_empty() || core.connection.is_some()
         };
         let ptr = Rc::as_ptr(&me);
         let released = LIVE.with(|l| {
-            let Ok(mut l) = l.try_borrow_mut() else { return None };
+            let Ok(mut l) = l.try_borrow_mut() else {
+                return None;
+            };
             let pos = l.iter().position(|s| Rc::as_ptr(s) == ptr);
             match (live, pos) {
                 (true, None) => {
@@ -221,9 +259,14 @@ impl Default for JsHost {
 
 /// Hands a decoded message to the core. phoenix.js throws a TypeError while logging a message
 /// whose payload is `null`/`undefined` (LG02); a bad frame is logged and dropped here instead.
-fn deliver(s: &Rc<JsSocketInner>, k: DecodeCont<JsHost>, inc: Incoming<JsValue>) -> Result<(), JsValue> {
+fn deliver(
+    s: &Rc<JsSocketInner>,
+    k: DecodeCont<JsHost>,
+    inc: Incoming<JsValue>,
+) -> Result<(), JsValue> {
     if (inc.payload.is_null() || inc.payload.is_undefined()) && s.has_logger() {
-        s.host.log_dropped("message without payload", &JsValue::UNDEFINED);
+        s.host
+            .log_dropped("message without payload", &JsValue::UNDEFINED);
         return Ok(());
     }
     s.finish_receive(k, inc)
@@ -287,9 +330,14 @@ impl Host for JsHost {
             st.next_timer = st.next_timer.wrapping_add(1);
             st.next_timer
         };
-        let Some(h) = self.handlers() else { return (key, JsValue::UNDEFINED) };
+        let Some(h) = self.handlers() else {
+            return (key, JsValue::UNDEFINED);
+        };
         let id = globals::set_timeout(h.timer.as_ref().unchecked_ref(), delay, key);
-        self.state.borrow_mut().timers.insert(key, (task, id.clone()));
+        self.state
+            .borrow_mut()
+            .timers
+            .insert(key, (task, id.clone()));
         self.update_liveness();
         (key, id)
     }
@@ -311,15 +359,40 @@ impl Host for JsHost {
     }
 
     fn call_number(&self, cb: &Function, n: f64) -> Result<(), JsValue> {
-        cb.call1(&JsValue::UNDEFINED, &JsValue::from_f64(n)).map(drop)
+        cb.call1(&JsValue::UNDEFINED, &JsValue::from_f64(n))
+            .map(drop)
     }
 
-    fn call_binding(&self, cb: &Function, payload: &JsValue, ref_: &RefVal, join_ref: &RefVal) -> Result<(), JsValue> {
-        cb.call3(&JsValue::UNDEFINED, payload, &ref_js(ref_), &ref_js(join_ref)).map(drop)
+    fn call_binding(
+        &self,
+        cb: &Function,
+        payload: &JsValue,
+        ref_: &RefVal,
+        join_ref: &RefVal,
+    ) -> Result<(), JsValue> {
+        cb.call3(
+            &JsValue::UNDEFINED,
+            payload,
+            &ref_js(ref_),
+            &ref_js(join_ref),
+        )
+        .map(drop)
     }
 
-    fn call_on_error(&self, cb: &Function, error: &JsValue, transport: &JsValue, established: u32) -> Result<(), JsValue> {
-        cb.call3(&JsValue::UNDEFINED, error, transport, &JsValue::from_f64(f64::from(established))).map(drop)
+    fn call_on_error(
+        &self,
+        cb: &Function,
+        error: &JsValue,
+        transport: &JsValue,
+        established: u32,
+    ) -> Result<(), JsValue> {
+        cb.call3(
+            &JsValue::UNDEFINED,
+            error,
+            transport,
+            &JsValue::from_f64(f64::from(established)),
+        )
+        .map(drop)
     }
 
     fn call_backoff(&self, cb: &Function, tries: u32) -> Result<f64, JsValue> {
@@ -327,7 +400,14 @@ impl Host for JsHost {
         Ok(v.as_f64().unwrap_or(f64::NAN))
     }
 
-    fn call_hook(&self, cb: &Function, event: Option<&str>, payload: &JsValue, ref_: &RefVal, join_ref: &RefVal) -> Result<JsValue, JsValue> {
+    fn call_hook(
+        &self,
+        cb: &Function,
+        event: Option<&str>,
+        payload: &JsValue,
+        ref_: &RefVal,
+        join_ref: &RefVal,
+    ) -> Result<JsValue, JsValue> {
         let args = Array::of4(
             &event.map_or(JsValue::NULL, JsValue::from_str),
             payload,
@@ -337,12 +417,23 @@ impl Host for JsHost {
         cb.apply(&JsValue::UNDEFINED, &args)
     }
 
-    fn call_logger(&self, logger: &Function, kind: &str, msg: Option<&str>, data: LogData<'_, JsValue>) -> Result<(), JsValue> {
+    fn call_logger(
+        &self,
+        logger: &Function,
+        kind: &str,
+        msg: Option<&str>,
+        data: LogData<'_, JsValue>,
+    ) -> Result<(), JsValue> {
         let data = match data {
             LogData::None => JsValue::UNDEFINED,
             LogData::Value(v) => v.clone(),
             LogData::Number(n) => JsValue::from_f64(n),
-            LogData::Outdated { topic, event, payload, join_ref } => {
+            LogData::Outdated {
+                topic,
+                event,
+                payload,
+                join_ref,
+            } => {
                 let o: JsValue = Object::new().into();
                 set(&o, "topic", &JsValue::from_str(topic));
                 set(&o, "event", &JsValue::from_str(event));
@@ -352,7 +443,9 @@ impl Host for JsHost {
             }
         };
         let msg = msg.map_or(JsValue::UNDEFINED, JsValue::from_str);
-        logger.call3(&JsValue::UNDEFINED, &JsValue::from_str(kind), &msg, &data).map(drop)
+        logger
+            .call3(&JsValue::UNDEFINED, &JsValue::from_str(kind), &msg, &data)
+            .map(drop)
     }
 
     fn call_value(&self, cb: &Function) -> Result<JsValue, JsValue> {
@@ -388,7 +481,11 @@ impl Host for JsHost {
     fn log_status(&self, p: &JsValue) -> Result<String, JsValue> {
         // phoenix.js throws here for a null payload; a bad frame must not break the socket.
         let s = get(p, "status");
-        Ok(if s.is_truthy() { globals::js_string(&s) } else { String::new() })
+        Ok(if s.is_truthy() {
+            globals::js_string(&s)
+        } else {
+            String::new()
+        })
     }
 
     fn message_object(&self, msg: &Incoming<JsValue>) -> JsValue {
@@ -421,7 +518,10 @@ impl Host for JsHost {
             return Ok(url.to_owned());
         }
         let prefix = if url.contains('?') { '&' } else { '?' };
-        Ok(format!("{url}{prefix}{}", super::ajax::serialize(params, None)?))
+        Ok(format!(
+            "{url}{prefix}{}",
+            super::ajax::serialize(params, None)?
+        ))
     }
 
     fn location(&self) -> Result<(String, String), JsValue> {
@@ -437,7 +537,14 @@ impl Host for JsHost {
         globals::btoa(s)
     }
 
-    fn open_transport(&self, class: &JsValue, url: &str, protocols: Option<&str>, binary_type: &JsValue, timeout: f64) -> Result<JsValue, JsValue> {
+    fn open_transport(
+        &self,
+        class: &JsValue,
+        url: &str,
+        protocols: Option<&str>,
+        binary_type: &JsValue,
+        timeout: f64,
+    ) -> Result<JsValue, JsValue> {
         let protocols = match protocols {
             Some(p) => Array::of2(&JsValue::from_str("phoenix"), &JsValue::from_str(p)).into(),
             None => JsValue::UNDEFINED,
@@ -473,7 +580,10 @@ impl Host for JsHost {
     }
 
     fn ready_state(&self, t: &JsValue) -> u16 {
-        get(t, "readyState").as_f64().filter(|n| (0.0..=3.0).contains(n)).map_or(u16::MAX, |n| n as u16)
+        get(t, "readyState")
+            .as_f64()
+            .filter(|n| (0.0..=3.0).contains(n))
+            .map_or(u16::MAX, |n| n as u16)
     }
 
     fn has_buffered_amount(&self, t: &JsValue) -> bool {
@@ -489,7 +599,9 @@ impl Host for JsHost {
         let close = get(t, "close");
         let close: &Function = close.unchecked_ref();
         match code {
-            Some(c) => close.call2(t, &JsValue::from_f64(c), &JsValue::from_str(reason)).map(drop),
+            Some(c) => close
+                .call2(t, &JsValue::from_f64(c), &JsValue::from_str(reason))
+                .map(drop),
             None => close.call0(t).map(drop),
         }
     }
@@ -513,7 +625,10 @@ impl Host for JsHost {
         match custom {
             None => {
                 if msg.payload.is_undefined() || msg.payload.is_null() {
-                    return Err(js_sys::TypeError::new("Cannot read properties of null (reading 'constructor')").into());
+                    return Err(js_sys::TypeError::new(
+                        "Cannot read properties of null (reading 'constructor')",
+                    )
+                    .into());
                 }
                 let frame = encode_parts(
                     &ref_js(&msg.join_ref),
@@ -532,7 +647,9 @@ impl Host for JsHost {
                 let k = RefCell::new(Some(k));
                 // Custom encoders may call back later, so the rest of `send` is a closure.
                 let cb = Closure::once_into_js(move |frame: JsValue| -> Result<(), JsValue> {
-                    let (Some(s), Some(k)) = (weak.upgrade(), k.borrow_mut().take()) else { return Ok(()) };
+                    let (Some(s), Some(k)) = (weak.upgrade(), k.borrow_mut().take()) else {
+                        return Ok(());
+                    };
                     s.finish_send(k, frame)
                 });
                 let obj = msg.raw.clone().unwrap_or_else(|| outgoing_object(&msg));
@@ -574,7 +691,9 @@ impl Host for JsHost {
                 let weak = self.me.borrow().clone();
                 let k = RefCell::new(Some(k));
                 let cb = Closure::once_into_js(move |msg: JsValue| -> Result<(), JsValue> {
-                    let (Some(s), Some(k)) = (weak.upgrade(), k.borrow_mut().take()) else { return Ok(()) };
+                    let (Some(s), Some(k)) = (weak.upgrade(), k.borrow_mut().take()) else {
+                        return Ok(());
+                    };
                     let Some(inc) = s.host.incoming(&msg) else {
                         s.host.log_dropped("decoder produced no message", &msg);
                         return Ok(());
@@ -594,7 +713,11 @@ impl Host for JsHost {
         let get_item = get(&store, "getItem");
         let f: &Function = get_item.unchecked_ref();
         let v = f.call1(&store, &JsValue::from_str(key))?;
-        Ok(if v.is_truthy() { Some(v.as_string().unwrap_or_default()) } else { None })
+        Ok(if v.is_truthy() {
+            Some(v.as_string().unwrap_or_default())
+        } else {
+            None
+        })
     }
 
     fn store_session(&self, key: &str, value: &str) -> Result<(), JsValue> {
@@ -604,11 +727,14 @@ impl Host for JsHost {
         }
         let set_item = get(&store, "setItem");
         let f: &Function = set_item.unchecked_ref();
-        f.call2(&store, &JsValue::from_str(key), &JsValue::from_str(value)).map(drop)
+        f.call2(&store, &JsValue::from_str(key), &JsValue::from_str(value))
+            .map(drop)
     }
 
     fn page_hidden(&self) -> bool {
-        let Some(w) = globals::window() else { return false };
+        let Some(w) = globals::window() else {
+            return false;
+        };
         let doc = get(&w, "document");
         if !doc.is_truthy() {
             return false;
@@ -620,6 +746,4 @@ impl Host for JsHost {
         // phoenix.js replaces the array: the next read builds a new one.
         self.state.borrow_mut().channels_js = None;
     }
-
 }
-

@@ -26,7 +26,9 @@ pub fn listen(socket: &Rc<JsSocketInner>) {
     let make = |kind: u8| -> JsValue {
         let weak = Rc::downgrade(socket);
         Closure::<dyn Fn(JsValue) -> Result<(), JsValue>>::new(move |_e: JsValue| {
-            let Some(s) = weak.upgrade() else { return Ok(()) };
+            let Some(s) = weak.upgrade() else {
+                return Ok(());
+            };
             match kind {
                 0 => s.handle_pagehide(),
                 1 => s.handle_pageshow(),

@@ -17,8 +17,8 @@ use super::ajax::{self, call_method, AjaxCallbacks};
 use super::globals::{self, get, set};
 use crate::core::constants::AUTH_TOKEN_PREFIX;
 use crate::core::longpoll::{
-    auth_token_b64, normalize_endpoint, AckAction, Batch, LongPollState, PollAction, PollResponse, Post,
-    SendAction, Token, CLOSED, CONNECTING,
+    auth_token_b64, normalize_endpoint, AckAction, Batch, LongPollState, PollAction, PollResponse,
+    Post, SendAction, Token, CLOSED, CONNECTING,
 };
 
 #[wasm_bindgen]
@@ -157,11 +157,16 @@ fn clear_timer(timer: Option<&TimerRef>) {
 fn on_timer(key: JsValue) -> Result<(), JsValue> {
     let key = key.as_f64().map_or(u32::MAX, |n| n as u32);
     let entry = TIMERS.with(|m| m.borrow_mut().remove(&key));
-    let Some((inner, task)) = entry else { return Ok(()) };
+    let Some((inner, task)) = entry else {
+        return Ok(());
+    };
     match task {
         LpTask::Poll => inner.poll(),
         LpTask::Message(msg) => {
-            inner.core.borrow_mut().message_timer_fired(&TimerRef { key, id: JsValue::NULL });
+            inner.core.borrow_mut().message_timer_fired(&TimerRef {
+                key,
+                id: JsValue::NULL,
+            });
             let ev: JsValue = Object::new().into();
             set(&ev, "data", &msg);
             inner.call(Handler::Message, &ev)
@@ -183,7 +188,10 @@ enum ReqKind {
     Poll,
     Post(Batch),
     /// `ajax(...)` called from JavaScript with its own callbacks.
-    Js { on_timeout: JsValue, callback: JsValue },
+    Js {
+        on_timeout: JsValue,
+        callback: JsValue,
+    },
 }
 
 /// A request's callbacks as `LongPoll.ajax` wraps them: they run only while the request is ours.
@@ -266,7 +274,9 @@ impl Inner {
     /// `endpointURL()`.
     fn endpoint_url(&self) -> Result<String, JsValue> {
         let pe = self.f.borrow().poll_endpoint.clone();
-        let Some(url) = pe.as_string() else { return Err(type_error("url.match is not a function")) };
+        let Some(url) = pe.as_string() else {
+            return Err(type_error("url.match is not a function"));
+        };
         let token = match &self.core.borrow().token {
             Token::Null => JsValue::NULL,
             Token::Value(v) => v.clone(),
@@ -275,12 +285,28 @@ impl Inner {
     }
 
     /// `ajax(method, headers, body, onCallerTimeout, callback)`.
-    fn ajax(self: &Rc<Self>, method: &str, headers: Vec<(String, JsValue)>, body: JsValue, kind: ReqKind) -> Result<(), JsValue> {
+    fn ajax(
+        self: &Rc<Self>,
+        method: &str,
+        headers: Vec<(String, JsValue)>,
+        body: JsValue,
+        kind: ReqKind,
+    ) -> Result<(), JsValue> {
         let id = self.core.borrow_mut().begin_request();
-        self.reqs.borrow_mut().insert(id, ReqRec { req: JsValue::NULL, ajax: None });
+        self.reqs.borrow_mut().insert(
+            id,
+            ReqRec {
+                req: JsValue::NULL,
+                ajax: None,
+            },
+        );
         let url = self.endpoint_url()?;
         let timeout = self.f.borrow().timeout.clone();
-        let cb = Rc::new(LpReq { inner: self.clone(), id, kind: RefCell::new(Some(kind)) });
+        let cb = Rc::new(LpReq {
+            inner: self.clone(),
+            id,
+            kind: RefCell::new(Some(kind)),
+        });
         let started = ajax::request(method, &url, &headers, &body, &timeout, cb)?;
         let mut reqs = self.reqs.borrow_mut();
         match reqs.get_mut(&id) {
@@ -315,14 +341,30 @@ impl Inner {
             let status = get(&resp, "status");
             let token = get(&resp, "token");
             let messages = get(&resp, "messages");
-            let token = if token.is_null() { Token::Null } else { Token::Value(token) };
-            (Some(PollResponse { status: status.as_f64(), token }), status, messages)
+            let token = if token.is_null() {
+                Token::Null
+            } else {
+                Token::Value(token)
+            };
+            (
+                Some(PollResponse {
+                    status: status.as_f64(),
+                    token,
+                }),
+                status,
+                messages,
+            )
         } else {
             (None, num(0.0), JsValue::UNDEFINED)
         };
         let action = self.core.borrow_mut().poll_response(parsed);
         match action {
-            PollAction::SessionGone => self.close_and_retry(&num(410.0), &num(3410.0), &"session_gone".into(), &JsValue::FALSE),
+            PollAction::SessionGone => self.close_and_retry(
+                &num(410.0),
+                &num(3410.0),
+                &"session_gone".into(),
+                &JsValue::FALSE,
+            ),
             PollAction::Deliver => {
                 if messages.is_undefined() || messages.is_null() {
                     return Err(type_error(&format!(
@@ -353,12 +395,17 @@ impl Inner {
                 self.call(Handler::Error, &num(403.0))?;
                 self.close(&num(1008.0), &"forbidden".into(), &JsValue::FALSE)
             }
-            PollAction::ServerError => {
-                self.close_and_retry(&num(500.0), &num(1011.0), &"internal server error".into(), &JsValue::FALSE)
-            }
-            PollAction::Unhandled => {
-                Err(js_sys::Error::new(&format!("unhandled poll status {}", globals::js_string(&status))).into())
-            }
+            PollAction::ServerError => self.close_and_retry(
+                &num(500.0),
+                &num(1011.0),
+                &"internal server error".into(),
+                &JsValue::FALSE,
+            ),
+            PollAction::Unhandled => Err(js_sys::Error::new(&format!(
+                "unhandled poll status {}",
+                globals::js_string(&status)
+            ))
+            .into()),
         }
     }
 
@@ -378,7 +425,9 @@ impl Inner {
 
     fn batch_timer_fired(self: &Rc<Self>) -> Result<(), JsValue> {
         let messages = self.core.borrow().batch_timer_fired();
-        let Some(messages) = messages else { return Ok(()) };
+        let Some(messages) = messages else {
+            return Ok(());
+        };
         let post = self.core.borrow_mut().batch_send(messages, 0);
         self.post(post)?;
         self.core.borrow_mut().batch_posted();
@@ -386,8 +435,16 @@ impl Inner {
     }
 
     fn post(self: &Rc<Self>, post: Post) -> Result<(), JsValue> {
-        let headers = vec![("Content-Type".to_owned(), JsValue::from_str("application/x-ndjson"))];
-        self.ajax("POST", headers, JsValue::from_str(&post.body), ReqKind::Post(post.batch))
+        let headers = vec![(
+            "Content-Type".to_owned(),
+            JsValue::from_str("application/x-ndjson"),
+        )];
+        self.ajax(
+            "POST",
+            headers,
+            JsValue::from_str(&post.body),
+            ReqKind::Post(post.batch),
+        )
     }
 
     /// The POST's callback.
@@ -396,8 +453,17 @@ impl Inner {
         let action = self.core.borrow_mut().batch_acked(batch, ok);
         match action {
             AckAction::Failed => {
-                let error = if resp.is_truthy() { get(&resp, "status") } else { resp };
-                self.close_and_retry(&error, &num(1011.0), &"internal server error".into(), &JsValue::FALSE)
+                let error = if resp.is_truthy() {
+                    get(&resp, "status")
+                } else {
+                    resp
+                };
+                self.close_and_retry(
+                    &error,
+                    &num(1011.0),
+                    &"internal server error".into(),
+                    &JsValue::FALSE,
+                )
             }
             AckAction::Post(post) => self.post(post),
             AckAction::PostBuffer => {
@@ -421,7 +487,11 @@ impl Inner {
         let stopped = self.core.borrow_mut().stop(ready_state);
         let recs: Vec<ReqRec> = {
             let mut table = self.reqs.borrow_mut();
-            stopped.reqs.iter().filter_map(|id| table.remove(id)).collect()
+            stopped
+                .reqs
+                .iter()
+                .filter_map(|id| table.remove(id))
+                .collect()
         };
         let mut result = Ok(());
         for rec in recs {
@@ -441,7 +511,13 @@ impl Inner {
     }
 
     /// `closeAndRetry(error, code, reason, wasClean)`.
-    fn close_and_retry(&self, error: &JsValue, code: &JsValue, reason: &JsValue, was_clean: &JsValue) -> Result<(), JsValue> {
+    fn close_and_retry(
+        &self,
+        error: &JsValue,
+        code: &JsValue,
+        reason: &JsValue,
+        was_clean: &JsValue,
+    ) -> Result<(), JsValue> {
         if !self.is_active() {
             return Ok(());
         }
@@ -455,13 +531,31 @@ impl Inner {
 
     /// `ontimeout()`.
     fn ontimeout(&self) -> Result<(), JsValue> {
-        self.close_and_retry(&"timeout".into(), &num(1005.0), &"timeout".into(), &JsValue::FALSE)
+        self.close_and_retry(
+            &"timeout".into(),
+            &num(1005.0),
+            &"timeout".into(),
+            &JsValue::FALSE,
+        )
     }
 
     /// `emitClose(code = 1005, reason, wasClean = true)`.
-    fn emit_close(&self, code: &JsValue, reason: &JsValue, was_clean: &JsValue) -> Result<(), JsValue> {
-        let code = if code.is_undefined() { num(1005.0) } else { code.clone() };
-        let was_clean = if was_clean.is_undefined() { JsValue::TRUE } else { was_clean.clone() };
+    fn emit_close(
+        &self,
+        code: &JsValue,
+        reason: &JsValue,
+        was_clean: &JsValue,
+    ) -> Result<(), JsValue> {
+        let code = if code.is_undefined() {
+            num(1005.0)
+        } else {
+            code.clone()
+        };
+        let was_clean = if was_clean.is_undefined() {
+            JsValue::TRUE
+        } else {
+            was_clean.clone()
+        };
         let opts: JsValue = Object::new().into();
         set(&opts, "code", &code);
         set(&opts, "reason", reason);
@@ -482,7 +576,9 @@ impl Inner {
 /// `arrayBufferToBase64(buffer)`: `btoa` of the bytes of `new Uint8Array(buffer)`.
 fn array_buffer_to_base64(buffer: &JsValue) -> Result<String, JsValue> {
     let ctor = get(&js_sys::global().into(), "Uint8Array");
-    let Some(ctor) = ctor.dyn_ref::<Function>() else { return Err(type_error("Uint8Array is not a constructor")) };
+    let Some(ctor) = ctor.dyn_ref::<Function>() else {
+        return Err(type_error("Uint8Array is not a constructor"));
+    };
     let bytes = Reflect::construct(ctor, &Array::of1(buffer))?;
     let bytes = match bytes.dyn_into::<js_sys::Uint8Array>() {
         Ok(b) => b.to_vec(),
@@ -516,7 +612,9 @@ pub(crate) fn class() -> JsValue {
         }
         let inner = Inner::new(JsValue::from_str(""), JsValue::UNDEFINED);
         inner.core.borrow_mut().ready_state = CLOSED;
-        let obj = JsValue::from(JsLongPoll { inner: Rc::new(inner) });
+        let obj = JsValue::from(JsLongPoll {
+            inner: Rc::new(inner),
+        });
         let ctor = get(&obj, "constructor");
         *c.borrow_mut() = Some(ctor.clone());
         ctor
@@ -553,7 +651,10 @@ impl JsLongPoll {
         let Some(end_point) = end_point.as_string() else {
             return Err(type_error("endPoint.replace is not a function"));
         };
-        let inner = Rc::new(Inner::new(JsValue::from_str(&normalize_endpoint(&end_point)), auth_token));
+        let inner = Rc::new(Inner::new(
+            JsValue::from_str(&normalize_endpoint(&end_point)),
+            auth_token,
+        ));
         set_timer(&inner, LpTask::Poll);
         Ok(JsLongPoll { inner })
     }
@@ -591,16 +692,32 @@ impl JsLongPoll {
         if !Array::is_array(&messages) {
             return Err(type_error("messages.slice is not a function"));
         }
-        let len = get(&messages, "length").as_f64().unwrap_or(0.0).max(0.0).min(f64::from(u32::MAX)) as u32;
-        let msgs: Vec<String> = (0..len).map(|i| join_item(&get(&messages, &i.to_string()))).collect();
-        let offset = offset.as_f64().filter(|o| o.is_finite() && *o >= 0.0).map_or(0, |o| o as usize);
+        let len = get(&messages, "length")
+            .as_f64()
+            .unwrap_or(0.0)
+            .max(0.0)
+            .min(f64::from(u32::MAX)) as u32;
+        let msgs: Vec<String> = (0..len)
+            .map(|i| join_item(&get(&messages, &i.to_string())))
+            .collect();
+        let offset = offset
+            .as_f64()
+            .filter(|o| o.is_finite() && *o >= 0.0)
+            .map_or(0, |o| o as usize);
         let post = self.inner.core.borrow_mut().batch_send(msgs, offset);
         self.inner.post(post)
     }
 
     #[wasm_bindgen(js_name = closeAndRetry)]
-    pub fn close_and_retry(&self, error: JsValue, code: JsValue, reason: JsValue, was_clean: JsValue) -> Result<(), JsValue> {
-        self.inner.close_and_retry(&error, &code, &reason, &was_clean)
+    pub fn close_and_retry(
+        &self,
+        error: JsValue,
+        code: JsValue,
+        reason: JsValue,
+        was_clean: JsValue,
+    ) -> Result<(), JsValue> {
+        self.inner
+            .close_and_retry(&error, &code, &reason, &was_clean)
     }
 
     pub fn ontimeout(&self) -> Result<(), JsValue> {
@@ -618,13 +735,27 @@ impl JsLongPoll {
     }
 
     #[wasm_bindgen(js_name = emitClose)]
-    pub fn emit_close(&self, code: JsValue, reason: JsValue, was_clean: JsValue) -> Result<(), JsValue> {
+    pub fn emit_close(
+        &self,
+        code: JsValue,
+        reason: JsValue,
+        was_clean: JsValue,
+    ) -> Result<(), JsValue> {
         self.inner.emit_close(&code, &reason, &was_clean)
     }
 
     /// `ajax(method, headers, body, onCallerTimeout, callback)`.
-    pub fn ajax(&self, method: JsValue, headers: JsValue, body: JsValue, on_caller_timeout: JsValue, callback: JsValue) -> Result<(), JsValue> {
-        let method = method.as_string().unwrap_or_else(|| globals::js_string(&method));
+    pub fn ajax(
+        &self,
+        method: JsValue,
+        headers: JsValue,
+        body: JsValue,
+        on_caller_timeout: JsValue,
+        callback: JsValue,
+    ) -> Result<(), JsValue> {
+        let method = method
+            .as_string()
+            .unwrap_or_else(|| globals::js_string(&method));
         let mut hdrs = Vec::new();
         if !headers.is_undefined() && !headers.is_null() {
             for k in globals::object_keys(&headers)?.iter() {
@@ -633,7 +764,15 @@ impl JsLongPoll {
                 hdrs.push((k, v));
             }
         }
-        self.inner.ajax(&method, hdrs, body, ReqKind::Js { on_timeout: on_caller_timeout, callback })
+        self.inner.ajax(
+            &method,
+            hdrs,
+            body,
+            ReqKind::Js {
+                on_timeout: on_caller_timeout,
+                callback,
+            },
+        )
     }
 
     // ---- fields ---------------------------------------------------------------------------
@@ -665,7 +804,11 @@ impl JsLongPoll {
     }
     #[wasm_bindgen(setter)]
     pub fn set_token(&self, v: JsValue) {
-        self.inner.core.borrow_mut().token = if v.is_null() { Token::Null } else { Token::Value(v) };
+        self.inner.core.borrow_mut().token = if v.is_null() {
+            Token::Null
+        } else {
+            Token::Value(v)
+        };
     }
 
     #[wasm_bindgen(getter, js_name = authToken)]
@@ -711,7 +854,9 @@ impl JsLongPoll {
         let ids: Vec<u32> = self.inner.core.borrow().requests().to_vec();
         let reqs: Vec<JsValue> = {
             let table = self.inner.reqs.borrow();
-            ids.iter().map(|id| table.get(id).map_or(JsValue::NULL, |r| r.req.clone())).collect()
+            ids.iter()
+                .map(|id| table.get(id).map_or(JsValue::NULL, |r| r.req.clone()))
+                .collect()
         };
         let set_ = js_sys::Set::new(&JsValue::UNDEFINED);
         for req in reqs {
@@ -725,7 +870,14 @@ impl JsLongPoll {
     /// `messageTimers`: a `Set` of the pending message timers (a snapshot).
     #[wasm_bindgen(getter, js_name = messageTimers)]
     pub fn message_timers(&self) -> js_sys::Set {
-        let ids: Vec<JsValue> = self.inner.core.borrow().message_timers.iter().map(|t| t.id.clone()).collect();
+        let ids: Vec<JsValue> = self
+            .inner
+            .core
+            .borrow()
+            .message_timers
+            .iter()
+            .map(|t| t.id.clone())
+            .collect();
         let set_ = js_sys::Set::new(&JsValue::UNDEFINED);
         for id in &ids {
             set_.add(id);
@@ -747,13 +899,22 @@ impl JsLongPoll {
         let batch = self.inner.core.borrow().current_batch.clone();
         match batch {
             None => JsValue::NULL,
-            Some(b) => b.iter().map(|s| JsValue::from_str(s)).collect::<Array>().into(),
+            Some(b) => b
+                .iter()
+                .map(|s| JsValue::from_str(s))
+                .collect::<Array>()
+                .into(),
         }
     }
 
     #[wasm_bindgen(getter, js_name = currentBatchTimer)]
     pub fn current_batch_timer(&self) -> JsValue {
-        self.inner.core.borrow().current_batch_timer.as_ref().map_or(JsValue::NULL, |t| t.id.clone())
+        self.inner
+            .core
+            .borrow()
+            .current_batch_timer
+            .as_ref()
+            .map_or(JsValue::NULL, |t| t.id.clone())
     }
 
     #[wasm_bindgen(getter, js_name = batchBuffer)]

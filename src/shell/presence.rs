@@ -159,7 +159,10 @@ fn get_str(obj: &JsValue, key: &str) -> Result<JsValue, JsValue> {
 fn set(obj: &JsValue, key: &JsValue, val: &JsValue) -> Result<(), JsValue> {
     match Reflect::set(obj, key, val) {
         Ok(true) => Ok(()),
-        Ok(false) => Err(type_error(&format!("Cannot assign to read only property '{}' of object", js_string(key)))),
+        Ok(false) => Err(type_error(&format!(
+            "Cannot assign to read only property '{}' of object",
+            js_string(key)
+        ))),
         Err(e) if is_objectish(obj) => Err(e),
         Err(_) if nullish(obj) => Err(type_error(&format!(
             "Cannot set properties of {} (setting '{}')",
@@ -195,7 +198,10 @@ fn call(f: &JsValue, what: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> 
 fn call_method(obj: &JsValue, method: &str, args: &Array) -> Result<JsValue, JsValue> {
     let f = get_str(obj, method)?;
     if !f.is_function() {
-        return Err(type_error(&format!("{}.{method} is not a function", short(obj))));
+        return Err(type_error(&format!(
+            "{}.{method} is not a function",
+            short(obj)
+        )));
     }
     Reflect::apply(f.unchecked_ref::<Function>(), obj, args)
 }
@@ -312,7 +318,9 @@ fn filter_out(metas: &JsValue, refs: Refs) -> Result<JsValue, JsValue> {
         }
         return Ok(out.into());
     }
-    call_with_callback(metas, "filter", move |m| Ok(JsValue::from_bool(refs.lacks(&RefVal::new(phx_ref(&m)?))?)))
+    call_with_callback(metas, "filter", move |m| {
+        Ok(JsValue::from_bool(refs.lacks(&RefVal::new(phx_ref(&m)?))?))
+    })
 }
 
 /// `x.length > 0`.
@@ -344,14 +352,24 @@ type MirrorRef = Rc<RefCell<Mirror>>;
 
 impl Mirror {
     fn new() -> Self {
-        Mirror { order: KeyOrder::new(), vals_js: Array::new(), pairs_js: None, broken: false, suspect: false, epoch: epoch() }
+        Mirror {
+            order: KeyOrder::new(),
+            vals_js: Array::new(),
+            pairs_js: None,
+            broken: false,
+            suspect: false,
+            epoch: epoch(),
+        }
     }
 
     /// A mirror of an object whose own property names are `names` and values `vals`, in order.
     /// The names cross as one JSON string.
     fn from_parts(names: &Array, vals: Array) -> Self {
         let mut m = Mirror::new();
-        let keys = json_stringify(names).ok().and_then(|t| t.as_string()).and_then(|t| parse_json_string_array(&t));
+        let keys = json_stringify(names)
+            .ok()
+            .and_then(|t| t.as_string())
+            .and_then(|t| parse_json_string_array(&t));
         match keys {
             Some(keys) if keys.len() == vals.length() as usize => {
                 for k in &keys {
@@ -367,7 +385,10 @@ impl Mirror {
 
     /// A mirror to be built from the object when first needed.
     fn later() -> Self {
-        Mirror { suspect: true, ..Mirror::new() }
+        Mirror {
+            suspect: true,
+            ..Mirror::new()
+        }
     }
 
     fn set(&mut self, key: &JsValue, val: &JsValue) {
@@ -414,7 +435,9 @@ impl Mirror {
         let before = self.order.len();
         if let Some(pos) = self.order.remove(&s) {
             if pos < before {
-                self.vals_js.unchecked_ref::<ArrayExt>().splice_out(pos as u32, 1);
+                self.vals_js
+                    .unchecked_ref::<ArrayExt>()
+                    .splice_out(pos as u32, 1);
                 if let Some(p) = &self.pairs_js {
                     p.unchecked_ref::<ArrayExt>().splice_out(pos as u32, 1);
                 }
@@ -470,7 +493,11 @@ fn go_live() {
             let _ = Reflect::set(&live, &zero, &key);
             let _ = Reflect::set(&live, &length, &JsValue::from_f64(2.0));
             let desc = Object::new();
-            let _ = Reflect::set(&desc, &get_name, &getter.bind2(&JsValue::UNDEFINED, &state, &key));
+            let _ = Reflect::set(
+                &desc,
+                &get_name,
+                &getter.bind2(&JsValue::UNDEFINED, &state, &key),
+            );
             let _ = Reflect::set(&desc, &enumerable, &JsValue::TRUE);
             let _ = Reflect::define_property(&live, &one, &desc);
             snapshot.set(j, live.into());
@@ -516,7 +543,10 @@ impl State {
         // Not `dyn_ref`: that is an `instanceof Object` test, false for null-prototype objects.
         let obj: &Object = self.obj.unchecked_ref();
         if !Reflect::delete_property(obj, key)? {
-            return Err(type_error(&format!("Cannot delete property '{}' of [object Object]", js_string(key))));
+            return Err(type_error(&format!(
+                "Cannot delete property '{}' of [object Object]",
+                js_string(key)
+            )));
         }
         if let Some(m) = &self.mirror {
             match m.try_borrow_mut() {
@@ -530,8 +560,13 @@ impl State {
     /// The mirror, rebuilt first if it cannot be trusted as it is; `None` when there is none
     /// or it is broken (then the object itself must be walked).
     fn fresh_mirror(&self) -> Result<Option<MirrorRef>, JsValue> {
-        let Some(m) = &self.mirror else { return Ok(None) };
-        let Ok((stale, broken)) = m.try_borrow().map(|b| (b.suspect || b.epoch != epoch(), b.broken)) else {
+        let Some(m) = &self.mirror else {
+            return Ok(None);
+        };
+        let Ok((stale, broken)) = m
+            .try_borrow()
+            .map(|b| (b.suspect || b.epoch != epoch(), b.broken))
+        else {
             return Ok(None);
         };
         if stale {
@@ -563,7 +598,10 @@ impl State {
     /// `list(chooser)` from the mirror: `[[key, presence], ...].map(Reflect.apply.bind(undefined,
     /// chooser, undefined))`, so the chooser runs from JavaScript's own `map` (see [`go_live`]).
     fn list_by(&self, m: &MirrorRef, chooser: &JsValue) -> Result<JsValue, JsValue> {
-        let Ok((pairs, vals)) = m.try_borrow().map(|b| (b.pairs_js.clone(), b.vals_js.clone())) else {
+        let Ok((pairs, vals)) = m
+            .try_borrow()
+            .map(|b| (b.pairs_js.clone(), b.vals_js.clone()))
+        else {
             return Ok(map_generic(&self.obj, Some(chooser), "chooser")?.into());
         };
         let pairs = match pairs {
@@ -588,12 +626,22 @@ impl State {
         }
         let snapshot = pairs.slice(0, u32::MAX);
         let apply = REFLECT_APPLY.with(|a| a.clone());
-        let mapper = apply.unchecked_ref::<Function>().bind2(&JsValue::UNDEFINED, chooser, &JsValue::UNDEFINED);
-        IN_FLIGHT.with(|f| f.borrow_mut().push((snapshot.clone(), self.obj.clone(), false)));
+        let mapper = apply.unchecked_ref::<Function>().bind2(
+            &JsValue::UNDEFINED,
+            chooser,
+            &JsValue::UNDEFINED,
+        );
+        IN_FLIGHT.with(|f| {
+            f.borrow_mut()
+                .push((snapshot.clone(), self.obj.clone(), false))
+        });
         let r = call_method(&snapshot, "map", &Array::of1(&mapper));
         IN_FLIGHT.with(|f| {
             let mut f = f.borrow_mut();
-            if let Some(i) = f.iter().rposition(|e| JsValue::from(e.0.clone()) == JsValue::from(snapshot.clone())) {
+            if let Some(i) = f
+                .iter()
+                .rposition(|e| JsValue::from(e.0.clone()) == JsValue::from(snapshot.clone()))
+            {
                 f.remove(i);
             }
         });
@@ -626,13 +674,22 @@ fn to_null_proto(obj: &JsValue) -> Result<JsValue, JsValue> {
 }
 
 /// `Presence.syncState(currentState, newState, onJoin, onLeave)`.
-fn sync_state(current: &JsValue, new_state: &JsValue, on_join: &JsValue, on_leave: &JsValue, track: bool) -> Result<State, JsValue> {
+fn sync_state(
+    current: &JsValue,
+    new_state: &JsValue,
+    on_join: &JsValue,
+    on_leave: &JsValue,
+    track: bool,
+) -> Result<State, JsValue> {
     let cloned = clone(current)?;
     let state = if cloned.is_object() && !is_array(&cloned) {
         // `toNullProtoObj` of a fresh `JSON.parse` object: a copy with the same own properties in
         // the same order. Nobody else holds the clone, so it can become that copy itself.
         set_prototype_of(&cloned, &JsValue::NULL)?;
-        State { obj: cloned, mirror: track.then(|| Rc::new(RefCell::new(Mirror::later()))) }
+        State {
+            obj: cloned,
+            mirror: track.then(|| Rc::new(RefCell::new(Mirror::later()))),
+        }
     } else {
         match to_null_proto_new(&cloned, track)? {
             Some(st) => st,
@@ -700,13 +757,22 @@ thread_local! {
 /// Taken only when that JSON text is the one phoenix.js would produce: `newState` is an ordinary
 /// object (prototype `Object.prototype` or null, not an array) whose own properties are all
 /// enumerable and with no `toJSON` method. Otherwise (`None`) the step-by-step path runs.
-fn sync_state_from_empty(new_state: &JsValue, on_join: &JsValue, track: bool) -> Result<Option<State>, JsValue> {
+fn sync_state_from_empty(
+    new_state: &JsValue,
+    on_join: &JsValue,
+    track: bool,
+) -> Result<Option<State>, JsValue> {
     // toNullProtoObj(newState) throws here for null/undefined, as in phoenix.js.
     let proto = get_prototype_of(new_state)?;
-    if !new_state.is_object() || is_array(new_state) || !(proto.is_null() || OBJECT_PROTOTYPE.with(|p| *p == proto)) {
+    if !new_state.is_object()
+        || is_array(new_state)
+        || !(proto.is_null() || OBJECT_PROTOTYPE.with(|p| *p == proto))
+    {
         return Ok(None);
     }
-    if own_names(new_state)?.length() != object_keys(new_state)?.length() || get_str(new_state, "toJSON")?.is_function() {
+    if own_names(new_state)?.length() != object_keys(new_state)?.length()
+        || get_str(new_state, "toJSON")?.is_function()
+    {
         return Ok(None);
     }
     let diff: JsValue = Object::new().into();
@@ -717,7 +783,10 @@ fn sync_state_from_empty(new_state: &JsValue, on_join: &JsValue, track: bool) ->
     set_prototype_of(&joins, &JsValue::NULL)?;
     let mirror = if track {
         let names = own_names(&joins)?;
-        Some(Rc::new(RefCell::new(Mirror::from_parts(&names, object_values(&joins)?))))
+        Some(Rc::new(RefCell::new(Mirror::from_parts(
+            &names,
+            object_values(&joins)?,
+        ))))
     } else {
         None
     };
@@ -732,7 +801,13 @@ fn sync_state_from_empty(new_state: &JsValue, on_join: &JsValue, track: bool) ->
 }
 
 /// `Presence.syncDiff(state, diff, onJoin, onLeave)`.
-fn sync_diff(state: State, diff: &JsValue, on_join: &JsValue, on_leave: &JsValue, track: bool) -> Result<State, JsValue> {
+fn sync_diff(
+    state: State,
+    diff: &JsValue,
+    on_join: &JsValue,
+    on_leave: &JsValue,
+    track: bool,
+) -> Result<State, JsValue> {
     let state = match to_null_proto_new(&state.obj, track)? {
         Some(st) => st,
         None => {
@@ -783,7 +858,11 @@ fn sync_diff(state: State, diff: &JsValue, on_join: &JsValue, on_leave: &JsValue
         let kept = filter_out(&metas_of(&current_presence)?, refs_to_remove)?;
         set(&current_presence, &name(|n| &n.metas), &kept)?;
         if on_leave.is_truthy() {
-            call(on_leave, "onLeave", &[&key, &current_presence, &left_presence])?;
+            call(
+                on_leave,
+                "onLeave",
+                &[&key, &current_presence, &left_presence],
+            )?;
         }
         if length_of(&metas_of(&current_presence)?)?.as_f64() == Some(0.0) {
             state.delete(&key)?;
@@ -863,8 +942,16 @@ impl Inner {
         let on_join = get(&caller, &name(|n| &n.on_join))?;
         let on_leave = get(&caller, &name(|n| &n.on_leave))?;
         let on_sync = get(&caller, &name(|n| &n.on_sync))?;
-        let on_join = if on_join == self.noop_join { JsValue::UNDEFINED } else { on_join };
-        let on_leave = if on_leave == self.noop_leave { JsValue::UNDEFINED } else { on_leave };
+        let on_join = if on_join == self.noop_join {
+            JsValue::UNDEFINED
+        } else {
+            on_join
+        };
+        let on_leave = if on_leave == self.noop_leave {
+            JsValue::UNDEFINED
+        } else {
+            on_leave
+        };
         Ok((on_join, on_leave, on_sync))
     }
 
@@ -882,7 +969,12 @@ impl Inner {
         Ok(join_ref != self.channel_join_ref()?)
     }
 
-    fn apply_diff(&self, diff: &JsValue, on_join: &JsValue, on_leave: &JsValue) -> Result<(), JsValue> {
+    fn apply_diff(
+        &self,
+        diff: &JsValue,
+        on_join: &JsValue,
+        on_leave: &JsValue,
+    ) -> Result<(), JsValue> {
         let st = sync_diff(self.state(), diff, on_join, on_leave, true)?;
         self.set_state(st);
         Ok(())
@@ -936,14 +1028,15 @@ impl Inner {
     /// `this.channel.on(event, handler)`.
     fn bind(self: &Rc<Self>, event: &JsValue, diff: bool) -> Result<(), JsValue> {
         let me = self.clone();
-        let handler = Closure::<dyn FnMut(JsValue) -> Result<(), JsValue>>::new(move |payload: JsValue| {
-            if diff {
-                me.on_diff(payload)
-            } else {
-                me.on_state(payload)
-            }
-        })
-        .into_js_value();
+        let handler =
+            Closure::<dyn FnMut(JsValue) -> Result<(), JsValue>>::new(move |payload: JsValue| {
+                if diff {
+                    me.on_diff(payload)
+                } else {
+                    me.on_state(payload)
+                }
+            })
+            .into_js_value();
         let channel = self.f.borrow().channel.clone();
         call_method(&channel, "on", &Array::of2(event, &handler))?;
         Ok(())
@@ -955,12 +1048,24 @@ impl JsPresence {
     /// `new Presence(channel, opts = {})`.
     #[wasm_bindgen(constructor)]
     pub fn new(channel: JsValue, opts: JsValue) -> Result<JsPresence, JsValue> {
-        let opts = if opts.is_undefined() { Object::new().into() } else { opts };
+        let opts = if opts.is_undefined() {
+            Object::new().into()
+        } else {
+            opts
+        };
         let mut events = get_str(&opts, "events")?;
         if events.is_falsy() {
             events = Object::new().into();
-            set(&events, &JsValue::from_str("state"), &JsValue::from_str("presence_state"))?;
-            set(&events, &JsValue::from_str("diff"), &JsValue::from_str("presence_diff"))?;
+            set(
+                &events,
+                &JsValue::from_str("state"),
+                &JsValue::from_str("presence_state"),
+            )?;
+            set(
+                &events,
+                &JsValue::from_str("diff"),
+                &JsValue::from_str("presence_diff"),
+            )?;
         }
         let caller: JsValue = Object::new().into();
         let (noop_join, noop_leave) = (noop(), noop());
@@ -1089,13 +1194,23 @@ impl JsPresence {
 
     /// `Presence.syncState(currentState, newState, onJoin, onLeave)`.
     #[wasm_bindgen(js_name = syncState)]
-    pub fn sync_state_static(current: JsValue, new_state: JsValue, on_join: JsValue, on_leave: JsValue) -> Result<JsValue, JsValue> {
+    pub fn sync_state_static(
+        current: JsValue,
+        new_state: JsValue,
+        on_join: JsValue,
+        on_leave: JsValue,
+    ) -> Result<JsValue, JsValue> {
         Ok(sync_state(&current, &new_state, &on_join, &on_leave, false)?.obj)
     }
 
     /// `Presence.syncDiff(state, diff, onJoin, onLeave)`.
     #[wasm_bindgen(js_name = syncDiff)]
-    pub fn sync_diff_static(state: JsValue, diff: JsValue, on_join: JsValue, on_leave: JsValue) -> Result<JsValue, JsValue> {
+    pub fn sync_diff_static(
+        state: JsValue,
+        diff: JsValue,
+        on_join: JsValue,
+        on_leave: JsValue,
+    ) -> Result<JsValue, JsValue> {
         Ok(sync_diff(State::untracked(state), &diff, &on_join, &on_leave, false)?.obj)
     }
 

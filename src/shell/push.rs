@@ -2,8 +2,8 @@
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, WeakRef};
-use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use super::globals::{object, set};
 use super::host::{ref_js, JsHost, JsSocketInner};
@@ -19,13 +19,25 @@ pub struct JsPush {
 }
 
 impl JsPush {
-    pub(crate) fn new(push: Rc<Push<JsHost>>, channel: Rc<Channel<JsHost>>, socket: Rc<JsSocketInner>) -> Self {
-        JsPush { push, channel, socket }
+    pub(crate) fn new(
+        push: Rc<Push<JsHost>>,
+        channel: Rc<Channel<JsHost>>,
+        socket: Rc<JsSocketInner>,
+    ) -> Self {
+        JsPush {
+            push,
+            channel,
+            socket,
+        }
     }
 }
 
 /// The JS object of a push: the same one for as long as JavaScript holds it.
-pub fn push_value(push: &Rc<Push<JsHost>>, channel: &Rc<Channel<JsHost>>, socket: &Rc<JsSocketInner>) -> JsValue {
+pub fn push_value(
+    push: &Rc<Push<JsHost>>,
+    channel: &Rc<Channel<JsHost>>,
+    socket: &Rc<JsSocketInner>,
+) -> JsValue {
     let weak = push.host_data.borrow().clone();
     if let Some(obj) = weak.and_then(|w| w.unchecked_into::<WeakRef>().deref()) {
         return obj.into();
@@ -41,8 +53,11 @@ impl JsPush {
     /// `receive(status, callback)`: chainable.
     #[wasm_bindgen(unchecked_return_type = "Push")]
     pub fn receive(&self, status: JsValue, callback: Function) -> Result<JsValue, JsValue> {
-        let status = status.as_string().unwrap_or_else(|| super::globals::js_string(&status));
-        self.push.receive(&self.socket.host, &status, HookCb::User(callback))?;
+        let status = status
+            .as_string()
+            .unwrap_or_else(|| super::globals::js_string(&status));
+        self.push
+            .receive(&self.socket.host, &status, HookCb::User(callback))?;
         Ok(push_value(&self.push, &self.channel, &self.socket))
     }
 
@@ -76,7 +91,8 @@ impl JsPush {
     /// `startTimeout()`.
     #[wasm_bindgen(js_name = startTimeout)]
     pub fn start_timeout(&self) {
-        self.push.start_timeout(&self.socket.host, &self.channel, &self.socket)
+        self.push
+            .start_timeout(&self.socket.host, &self.channel, &self.socket)
     }
 
     /// `hasReceived(status)`.
@@ -133,7 +149,12 @@ impl JsPush {
     /// `timeoutTimer`: the pending timer's id, or `null`.
     #[wasm_bindgen(getter, js_name = timeoutTimer)]
     pub fn timeout_timer(&self) -> JsValue {
-        self.push.st.borrow().timeout_timer.as_ref().map_or(JsValue::NULL, |t| t.1.clone())
+        self.push
+            .st
+            .borrow()
+            .timeout_timer
+            .as_ref()
+            .map_or(JsValue::NULL, |t| t.1.clone())
     }
 
     #[wasm_bindgen(getter)]
@@ -144,7 +165,12 @@ impl JsPush {
     /// `receivedResp`: the reply's `{status, response}` object, or `null`.
     #[wasm_bindgen(getter, js_name = receivedResp)]
     pub fn received_resp(&self) -> JsValue {
-        self.push.st.borrow().received.as_ref().map_or(JsValue::NULL, |r| r.object.clone())
+        self.push
+            .st
+            .borrow()
+            .received
+            .as_ref()
+            .map_or(JsValue::NULL, |r| r.object.clone())
     }
 
     /// `recHooks`: `[{status, callback}]` (internal hooks show as no-op functions).

@@ -37,7 +37,10 @@ pub fn encode_msg(msg: &JsValue) -> Result<JsValue, JsValue> {
     let payload = get(msg, "payload");
     if payload.is_undefined() || payload.is_null() {
         // msg.payload.constructor throws a TypeError in phoenix.js.
-        return Err(js_sys::TypeError::new("Cannot read properties of null (reading 'constructor')").into());
+        return Err(js_sys::TypeError::new(
+            "Cannot read properties of null (reading 'constructor')",
+        )
+        .into());
     }
     let join_ref = get(msg, "join_ref");
     let ref_ = get(msg, "ref");
@@ -121,7 +124,13 @@ pub struct Parts {
 /// Decodes a raw frame into `{join_ref, ref, topic, event, payload}` as the default decoder does.
 pub fn decode_raw(raw: &JsValue) -> Result<JsValue, DecodeFailure> {
     let p = decode_parts(raw)?;
-    Ok(message_object(&p.join_ref, &p.ref_, &p.topic, &p.event, &p.payload))
+    Ok(message_object(
+        &p.join_ref,
+        &p.ref_,
+        &p.topic,
+        &p.event,
+        &p.payload,
+    ))
 }
 
 /// The default decoder's work without building the message object: text is parsed by the
@@ -133,7 +142,13 @@ pub fn decode_parts(raw: &JsValue) -> Result<Parts, DecodeFailure> {
             return Err(DecodeFailure::NotArray);
         }
         let a: Array = parsed.unchecked_into();
-        return Ok(Parts { join_ref: a.get(0), ref_: a.get(1), topic: a.get(2), event: a.get(3), payload: a.get(4) });
+        return Ok(Parts {
+            join_ref: a.get(0),
+            ref_: a.get(1),
+            topic: a.get(2),
+            event: a.get(3),
+            payload: a.get(4),
+        });
     }
     if is_array_buffer(raw) {
         let buf: ArrayBuffer = raw.clone().unchecked_into();
@@ -141,7 +156,10 @@ pub fn decode_parts(raw: &JsValue) -> Result<Parts, DecodeFailure> {
         let m = decode_binary(&bytes).map_err(|e| DecodeFailure::Binary(e.as_str()))?;
         let start = (bytes.len() - m.payload.len()) as u32;
         let data: JsValue = buf.slice(start).into();
-        let jr = m.join_ref.as_deref().map_or(JsValue::NULL, JsValue::from_str);
+        let jr = m
+            .join_ref
+            .as_deref()
+            .map_or(JsValue::NULL, JsValue::from_str);
         let r = m.ref_.as_deref().map_or(JsValue::NULL, JsValue::from_str);
         let topic = JsValue::from_str(&m.topic);
         let event = JsValue::from_str(&m.event);
@@ -154,7 +172,13 @@ pub fn decode_parts(raw: &JsValue) -> Result<Parts, DecodeFailure> {
             }
             None => data,
         };
-        return Ok(Parts { join_ref: jr, ref_: r, topic, event, payload });
+        return Ok(Parts {
+            join_ref: jr,
+            ref_: r,
+            topic,
+            event,
+            payload,
+        });
     }
     // Anything else is text to JSON.parse, as `JSON.parse(rawPayload)` coerces it.
     let text = JsValue::from_str(&js_string(raw));
@@ -163,7 +187,13 @@ pub fn decode_parts(raw: &JsValue) -> Result<Parts, DecodeFailure> {
         return Err(DecodeFailure::NotArray);
     }
     let a: Array = parsed.unchecked_into();
-    Ok(Parts { join_ref: a.get(0), ref_: a.get(1), topic: a.get(2), event: a.get(3), payload: a.get(4) })
+    Ok(Parts {
+        join_ref: a.get(0),
+        ref_: a.get(1),
+        topic: a.get(2),
+        event: a.get(3),
+        payload: a.get(4),
+    })
 }
 
 /// The exported `Serializer`: a plain object with `encode(msg, callback)` and
@@ -182,7 +212,9 @@ pub fn serializer() -> JsValue {
     set(&o, "decode", &default_decoder());
     // One closure per Serializer object (created once by the package entry), never per message.
     let binary_encode =
-        Closure::<dyn Fn(JsValue) -> Result<JsValue, JsValue>>::new(|msg: JsValue| encode_msg(&msg));
+        Closure::<dyn Fn(JsValue) -> Result<JsValue, JsValue>>::new(|msg: JsValue| {
+            encode_msg(&msg)
+        });
     set(&o, "binaryEncode", &binary_encode.into_js_value());
     let binary_decode = Closure::<dyn Fn(JsValue) -> JsValue>::new(|buf: JsValue| {
         decode_raw(&buf).unwrap_or(JsValue::UNDEFINED)
@@ -190,7 +222,11 @@ pub fn serializer() -> JsValue {
     set(&o, "binaryDecode", &binary_decode.into_js_value());
     // decodePush/decodeReply/decodeBroadcast(buffer, view, decoder): the per-kind layouts,
     // whatever the kind byte says, as phoenix.js's helpers read them.
-    for (name, kind) in [("decodePush", 0u8), ("decodeReply", 1), ("decodeBroadcast", 2)] {
+    for (name, kind) in [
+        ("decodePush", 0u8),
+        ("decodeReply", 1),
+        ("decodeBroadcast", 2),
+    ] {
         let f = Closure::<dyn Fn(JsValue) -> JsValue>::new(move |buf: JsValue| {
             if !is_array_buffer(&buf) {
                 return JsValue::UNDEFINED;
@@ -206,16 +242,18 @@ pub fn serializer() -> JsValue {
         });
         set(&o, name, &f.into_js_value());
     }
-    let assert_field_size = Closure::<dyn Fn(f64, String) -> Result<(), JsValue>>::new(|size: f64, name: String| {
-        if size > 255.0 {
-            let size = crate::core::socket::format_number(size);
-            return Err(js_sys::Error::new(&format!(
+    let assert_field_size = Closure::<dyn Fn(f64, String) -> Result<(), JsValue>>::new(
+        |size: f64, name: String| {
+            if size > 255.0 {
+                let size = crate::core::socket::format_number(size);
+                return Err(js_sys::Error::new(&format!(
                 "unable to convert {name} to binary: must be less than or equal to 255 bytes, but is {size} bytes"
             ))
             .into());
-        }
-        Ok(())
-    });
+            }
+            Ok(())
+        },
+    );
     set(&o, "assertFieldSize", &assert_field_size.into_js_value());
     o
 }

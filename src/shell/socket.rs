@@ -9,7 +9,9 @@ use super::channel::JsChannel;
 use super::globals::{self, get, js_string, set};
 use super::host::{ref_js, ref_val, JsHost, JsSocketInner};
 use super::serializer::{default_decoder, default_encoder};
-use crate::core::constants::{DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_LONGPOLLER_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_VSN};
+use crate::core::constants::{
+    DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_LONGPOLLER_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_VSN,
+};
 use crate::core::host::{Outgoing, Param};
 use crate::core::socket::{Options, SockCb, SocketInner};
 use crate::core::timer::{default_reconnect_after_ms, default_rejoin_after_ms};
@@ -20,12 +22,19 @@ thread_local! {
 
 /// `closure(value)` of `utils.js`: a function returning the value.
 pub fn closure(v: &JsValue) -> JsValue {
-    CLOSURE.with(|c| c.call1(&JsValue::UNDEFINED, v).unwrap_or(JsValue::UNDEFINED))
+    CLOSURE.with(|c| {
+        c.call1(&JsValue::UNDEFINED, v)
+            .unwrap_or(JsValue::UNDEFINED)
+    })
 }
 
 /// `closure(value)`: functions stay as they are.
 fn closure_or_fn(v: &JsValue) -> JsValue {
-    if v.is_function() { v.clone() } else { closure(v) }
+    if v.is_function() {
+        v.clone()
+    } else {
+        closure(v)
+    }
 }
 
 /// `closure(value || {})` as the core's `Param`.
@@ -33,7 +42,11 @@ pub fn param(v: &JsValue) -> Param<JsHost> {
     if let Some(f) = v.dyn_ref::<Function>() {
         return Param::Func(f.clone());
     }
-    Param::Value(if v.is_truthy() { v.clone() } else { Object::new().into() })
+    Param::Value(if v.is_truthy() {
+        v.clone()
+    } else {
+        Object::new().into()
+    })
 }
 
 /// `opts.x || default` for numbers.
@@ -61,15 +74,25 @@ impl JsSocket {
     /// `new Socket(endPoint, opts)`.
     #[wasm_bindgen(constructor)]
     pub fn new(end_point: JsValue, opts: JsValue) -> Result<JsSocket, JsValue> {
-        let opts = if opts.is_undefined() { Object::new().into() } else { opts };
-        let end_point = end_point.as_string().unwrap_or_else(|| js_string(&end_point));
+        let opts = if opts.is_undefined() {
+            Object::new().into()
+        } else {
+            opts
+        };
+        let end_point = end_point
+            .as_string()
+            .unwrap_or_else(|| js_string(&end_point));
         let g = globals::global();
         let user_transport = get(&opts, "transport");
         let transport = if user_transport.is_truthy() {
             user_transport
         } else {
             let ws = get(&g, "WebSocket");
-            if ws.is_truthy() { ws } else { super::long_poll_class() }
+            if ws.is_truthy() {
+                ws
+            } else {
+                super::long_poll_class()
+            }
         };
         let is_long_poll = transport == super::long_poll_class() && !transport.is_undefined();
         let host = JsHost::new();
@@ -89,7 +112,11 @@ impl JsSocket {
         let auth = get(&opts, "authToken");
         let options = Options {
             timeout: num_or(&opts, "timeout", DEFAULT_TIMEOUT),
-            heartbeat_interval_ms: num_or(&opts, "heartbeatIntervalMs", DEFAULT_HEARTBEAT_INTERVAL_MS),
+            heartbeat_interval_ms: num_or(
+                &opts,
+                "heartbeatIntervalMs",
+                DEFAULT_HEARTBEAT_INTERVAL_MS,
+            ),
             reconnect_after_ms: func(&opts, "reconnectAfterMs"),
             rejoin_after_ms: func(&opts, "rejoinAfterMs"),
             logger,
@@ -97,13 +124,29 @@ impl JsSocket {
             params: param(&get(&opts, "params")),
             vsn: {
                 let v = get(&opts, "vsn");
-                if v.is_truthy() { js_string(&v) } else { DEFAULT_VSN.to_owned() }
+                if v.is_truthy() {
+                    js_string(&v)
+                } else {
+                    DEFAULT_VSN.to_owned()
+                }
             },
-            binary_type: if binary_type.is_truthy() { binary_type } else { JsValue::from_str("arraybuffer") },
-            auth_token: if auth.is_truthy() { Some(param(&auth)) } else { None },
+            binary_type: if binary_type.is_truthy() {
+                binary_type
+            } else {
+                JsValue::from_str("arraybuffer")
+            },
+            auth_token: if auth.is_truthy() {
+                Some(param(&auth))
+            } else {
+                None
+            },
             transport,
         };
-        *host.auth_token_value.borrow_mut() = if auth.is_truthy() { closure_or_fn(&auth) } else { auth.clone() };
+        *host.auth_token_value.borrow_mut() = if auth.is_truthy() {
+            closure_or_fn(&auth)
+        } else {
+            auth.clone()
+        };
         let inner = SocketInner::new(host, &end_point, options);
         JsHost::bind(&inner);
         let lp = super::long_poll_class();
@@ -111,7 +154,11 @@ impl JsSocket {
         inner.set_long_poll(if lp.is_undefined() { None } else { Some(lp) }, fallback_ms);
         let session_store = {
             let s = get(&opts, "sessionStorage");
-            if s.is_truthy() { s } else { get(&g, "sessionStorage") }
+            if s.is_truthy() {
+                s
+            } else {
+                get(&g, "sessionStorage")
+            }
         };
         *inner.host.long_poll_fallback_ms.borrow_mut() = get(&opts, "longPollFallbackMs");
         *inner.host.session_store.borrow_mut() = session_store;
@@ -131,10 +178,23 @@ impl JsSocket {
     }
 
     /// `disconnect(callback, code, reason)`.
-    pub fn disconnect(&self, callback: JsValue, code: JsValue, reason: JsValue) -> Result<(), JsValue> {
+    pub fn disconnect(
+        &self,
+        callback: JsValue,
+        code: JsValue,
+        reason: JsValue,
+    ) -> Result<(), JsValue> {
         let cb = callback.dyn_into::<Function>().ok();
-        let code = if code.is_truthy() { Some(code.as_f64().unwrap_or(f64::NAN)) } else { None };
-        let reason = if reason.is_truthy() { js_string(&reason) } else { String::new() };
+        let code = if code.is_truthy() {
+            Some(code.as_f64().unwrap_or(f64::NAN))
+        } else {
+            None
+        };
+        let reason = if reason.is_truthy() {
+            js_string(&reason)
+        } else {
+            String::new()
+        };
         let result = self.inner.disconnect(cb, code, reason);
         self.inner.host.update_liveness();
         result
@@ -299,19 +359,31 @@ impl JsSocket {
     /// `conn`: the current transport instance, or `null`.
     #[wasm_bindgen(getter)]
     pub fn conn(&self) -> JsValue {
-        self.inner.connection().map_or(JsValue::NULL, |c| c.transport.clone())
+        self.inner
+            .connection()
+            .map_or(JsValue::NULL, |c| c.transport.clone())
     }
 
     /// `connection`: the current connection's record, or `null`.
     #[wasm_bindgen(getter)]
     pub fn connection(&self) -> JsValue {
-        let Some(c) = self.inner.connection() else { return JsValue::NULL };
+        let Some(c) = self.inner.connection() else {
+            return JsValue::NULL;
+        };
         let o = globals::object();
         set(&o, "transport", &c.transport);
         set(&o, "closing", &JsValue::from_bool(c.closing.get()));
         set(&o, "ended", &JsValue::from_bool(c.ended.get()));
-        set(&o, "channelsErrored", &JsValue::from_bool(c.channels_errored.get()));
-        set(&o, "closeHandled", &JsValue::from_bool(c.close_handled.get()));
+        set(
+            &o,
+            "channelsErrored",
+            &JsValue::from_bool(c.channels_errored.get()),
+        );
+        set(
+            &o,
+            "closeHandled",
+            &JsValue::from_bool(c.close_handled.get()),
+        );
         o
     }
 
@@ -331,10 +403,20 @@ impl JsSocket {
         let (open, close, error, message) = {
             let st = self.inner.st.borrow();
             let c = &st.callbacks;
-            (c.open.clone(), c.close.clone(), c.error.clone(), c.message.clone())
+            (
+                c.open.clone(),
+                c.close.clone(),
+                c.error.clone(),
+                c.message.clone(),
+            )
         };
         let o = globals::object();
-        for (name, list) in [("open", open), ("close", close), ("error", error), ("message", message)] {
+        for (name, list) in [
+            ("open", open),
+            ("close", close),
+            ("error", error),
+            ("message", message),
+        ] {
             let arr: Array = list
                 .iter()
                 .map(|(r, cb)| {
@@ -403,7 +485,10 @@ impl JsSocket {
     pub fn reconnect_after_ms(&self, tries: u32) -> Result<f64, JsValue> {
         let user = self.inner.st.borrow().reconnect_after_ms.clone();
         match user {
-            Some(f) => Ok(f.call1(&JsValue::UNDEFINED, &JsValue::from(tries))?.as_f64().unwrap_or(f64::NAN)),
+            Some(f) => Ok(f
+                .call1(&JsValue::UNDEFINED, &JsValue::from(tries))?
+                .as_f64()
+                .unwrap_or(f64::NAN)),
             None => Ok(default_reconnect_after_ms(tries)),
         }
     }
@@ -413,7 +498,10 @@ impl JsSocket {
     pub fn rejoin_after_ms(&self, tries: u32) -> Result<f64, JsValue> {
         let user = self.inner.st.borrow().rejoin_after_ms.clone();
         match user {
-            Some(f) => Ok(f.call1(&JsValue::UNDEFINED, &JsValue::from(tries))?.as_f64().unwrap_or(f64::NAN)),
+            Some(f) => Ok(f
+                .call1(&JsValue::UNDEFINED, &JsValue::from(tries))?
+                .as_f64()
+                .unwrap_or(f64::NAN)),
             None => Ok(default_rejoin_after_ms(tries)),
         }
     }
@@ -422,7 +510,13 @@ impl JsSocket {
     pub fn logger(&self) -> JsValue {
         let set = self.inner.host.logger_value.borrow().clone();
         if set.is_undefined() && self.inner.st.borrow().has_logger {
-            return self.inner.st.borrow().logger.clone().map_or(JsValue::UNDEFINED, JsValue::from);
+            return self
+                .inner
+                .st
+                .borrow()
+                .logger
+                .clone()
+                .map_or(JsValue::UNDEFINED, JsValue::from);
         }
         if !self.inner.st.borrow().has_logger {
             return JsValue::NULL;
@@ -441,22 +535,38 @@ impl JsSocket {
 
     #[wasm_bindgen(getter)]
     pub fn encode(&self) -> JsValue {
-        self.inner.host.encode.borrow().clone().map_or_else(default_encoder, JsValue::from)
+        self.inner
+            .host
+            .encode
+            .borrow()
+            .clone()
+            .map_or_else(default_encoder, JsValue::from)
     }
 
     #[wasm_bindgen(setter)]
     pub fn set_encode(&self, f: JsValue) {
-        *self.inner.host.encode.borrow_mut() = f.dyn_into::<Function>().ok().filter(|f| JsValue::from(f.clone()) != default_encoder());
+        *self.inner.host.encode.borrow_mut() = f
+            .dyn_into::<Function>()
+            .ok()
+            .filter(|f| JsValue::from(f.clone()) != default_encoder());
     }
 
     #[wasm_bindgen(getter)]
     pub fn decode(&self) -> JsValue {
-        self.inner.host.decode.borrow().clone().map_or_else(default_decoder, JsValue::from)
+        self.inner
+            .host
+            .decode
+            .borrow()
+            .clone()
+            .map_or_else(default_decoder, JsValue::from)
     }
 
     #[wasm_bindgen(setter)]
     pub fn set_decode(&self, f: JsValue) {
-        *self.inner.host.decode.borrow_mut() = f.dyn_into::<Function>().ok().filter(|f| JsValue::from(f.clone()) != default_decoder());
+        *self.inner.host.decode.borrow_mut() = f
+            .dyn_into::<Function>()
+            .ok()
+            .filter(|f| JsValue::from(f.clone()) != default_decoder());
     }
 
     #[wasm_bindgen(getter, js_name = defaultEncoder)]
@@ -491,7 +601,12 @@ impl JsSocket {
 
     #[wasm_bindgen(getter, js_name = pendingHeartbeatRef)]
     pub fn pending_heartbeat_ref(&self) -> JsValue {
-        self.inner.st.borrow().pending_heartbeat_ref.as_deref().map_or(JsValue::NULL, JsValue::from_str)
+        self.inner
+            .st
+            .borrow()
+            .pending_heartbeat_ref
+            .as_deref()
+            .map_or(JsValue::NULL, JsValue::from_str)
     }
 
     #[wasm_bindgen(getter, js_name = pageHidden)]
@@ -528,17 +643,32 @@ impl JsSocket {
 
     #[wasm_bindgen(getter, js_name = fallbackRef)]
     pub fn fallback_ref(&self) -> JsValue {
-        self.inner.st.borrow().fallback_ref.as_deref().map_or(JsValue::NULL, JsValue::from_str)
+        self.inner
+            .st
+            .borrow()
+            .fallback_ref
+            .as_deref()
+            .map_or(JsValue::NULL, JsValue::from_str)
     }
 
     #[wasm_bindgen(getter, js_name = fallbackErrorRef)]
     pub fn fallback_error_ref(&self) -> JsValue {
-        self.inner.st.borrow().fallback_error_ref.as_deref().map_or(JsValue::NULL, JsValue::from_str)
+        self.inner
+            .st
+            .borrow()
+            .fallback_error_ref
+            .as_deref()
+            .map_or(JsValue::NULL, JsValue::from_str)
     }
 
     #[wasm_bindgen(getter, js_name = fallbackTimer)]
     pub fn fallback_timer(&self) -> JsValue {
-        self.inner.st.borrow().fallback_timer.as_ref().map_or(JsValue::NULL, |t| t.1.clone())
+        self.inner
+            .st
+            .borrow()
+            .fallback_timer
+            .as_ref()
+            .map_or(JsValue::NULL, |t| t.1.clone())
     }
 
     #[wasm_bindgen(getter, js_name = primaryPassedHealthCheck)]
@@ -546,4 +676,3 @@ impl JsSocket {
         self.inner.st.borrow().primary_passed_health_check
     }
 }
-

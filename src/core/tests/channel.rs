@@ -40,7 +40,10 @@ fn leave_closes_synchronously_inside_leave() {
     let lp = t.leave(&ch);
     assert_eq!(
         t.take_log(),
-        [r#"#1 > ["3","4","room:lobby","phx_leave",{}]"#, r#"onClose("leave", undefined, "3")"#]
+        [
+            r#"#1 > ["3","4","room:lobby","phx_leave",{}]"#,
+            r#"onClose("leave", undefined, "3")"#
+        ]
     );
     assert_eq!(t.state(&ch), "closed");
     assert!(t.topics().is_empty());
@@ -118,7 +121,10 @@ fn join_hooks_fire_again_on_every_rejoin() {
     t.server_close(1006.0);
     t.advance(10.0);
     t.open();
-    t.expect_sent(&[r#"["3","3","room:lobby","phx_join",{}]"#, r#"["4","4","room:lobby","phx_join",{}]"#]);
+    t.expect_sent(&[
+        r#"["3","3","room:lobby","phx_join",{}]"#,
+        r#"["4","4","room:lobby","phx_join",{}]"#,
+    ]);
     t.recv(&reply("4", "4", "room:lobby", "ok", r#"{"again":true}"#));
     t.expect_calls(&["joined({})", r#"joined({"again":true})"#]);
 }
@@ -136,7 +142,13 @@ fn push_buffer_is_flushed_on_join_ok_with_new_refs_before_user_hooks() {
     t.open();
     t.take_log();
     t.recv(&reply("3", "3", "room:lobby", "ok", "{}"));
-    assert_eq!(t.take_log(), [r#"#1 > ["3","5","room:lobby","msg",{"a":1}]"#, "joinedOk({})"]);
+    assert_eq!(
+        t.take_log(),
+        [
+            r#"#1 > ["3","5","room:lobby","msg",{"a":1}]"#,
+            "joinedOk({})"
+        ]
+    );
     // The flushed push got a fresh, full timeout.
     t.receive(&p, "timeout", "timeout");
     t.advance(9_999.0);
@@ -235,7 +247,10 @@ fn server_phx_close_closes_and_removes_without_rejoin() {
 
 #[test]
 fn stale_join_ref_filters_every_event_and_null_join_ref_passes() {
-    let t = Harness::build(Opts { logger: true, ..Opts::default() });
+    let t = Harness::build(Opts {
+        logger: true,
+        ..Opts::default()
+    });
     let (ch, _) = t.joined("room:lobby");
     t.on(&ch, "msg", "msg");
     t.on_close(&ch, "onClose");
@@ -247,12 +262,24 @@ fn stale_join_ref_filters_every_event_and_null_join_ref_passes() {
     t.expect_calls(&[]);
     assert_eq!(t.state(&ch), "joined");
     let logs = t.take_logs();
-    assert_eq!(logs.iter().filter(|l| l.starts_with("channel: dropping outdated message")).count(), 4);
-    assert!(logs.contains(&"channel: dropping outdated message {topic:room:lobby,event:msg,payload:{},joinRef:2}".to_owned()));
+    assert_eq!(
+        logs.iter()
+            .filter(|l| l.starts_with("channel: dropping outdated message"))
+            .count(),
+        4
+    );
+    assert!(logs.contains(
+        &"channel: dropping outdated message {topic:room:lobby,event:msg,payload:{},joinRef:2}"
+            .to_owned()
+    ));
     t.recv(&frame("null", "null", "room:lobby", "msg", r#"{"n":1}"#));
     t.recv(&frame("", "null", "room:lobby", "msg", r#"{"n":2}"#));
     t.recv(&frame("3", "null", "room:lobby", "msg", r#"{"n":3}"#));
-    t.expect_calls(&[r#"msg({"n":1}, null, "3")"#, r#"msg({"n":2}, null, "3")"#, r#"msg({"n":3}, null, "3")"#]);
+    t.expect_calls(&[
+        r#"msg({"n":1}, null, "3")"#,
+        r#"msg({"n":2}, null, "3")"#,
+        r#"msg({"n":3}, null, "3")"#,
+    ]);
 }
 
 #[test]
@@ -352,7 +379,10 @@ fn on_message_hook_sees_replies_twice_and_can_rewrite_payloads() {
     t.recv(&frame("null", "null", "t", "msg", "{}"));
     assert_eq!(
         t.take_calls(),
-        [r#"hook("msg", {}, null, null)"#, r#"msg({"rewritten":true}, null, "3")"#]
+        [
+            r#"hook("msg", {}, null, null)"#,
+            r#"msg({"rewritten":true}, null, "3")"#
+        ]
     );
 }
 
@@ -362,7 +392,9 @@ fn on_message_hook_returning_a_falsy_value_throws() {
     let (ch, _) = t.joined("t");
     ch.st.borrow_mut().on_message = Some(quiet("hook", |_| Ok(Some(json("null")))));
     t.on(&ch, "msg", "msg");
-    assert!(t.try_recv(&frame("null", "null", "t", "msg", "{}")).is_err());
+    assert!(t
+        .try_recv(&frame("null", "null", "t", "msg", "{}"))
+        .is_err());
     // A falsy payload may come back falsy.
     t.recv(&frame("null", "null", "t", "msg", "0"));
     t.expect_calls(&["msg(null, null, \"3\")"]);
@@ -380,7 +412,9 @@ fn bindings_after_a_join_reset_see_the_new_join_ref() {
     t.open();
     assert_eq!(t.state(&ch), "joining");
     t.server_close(1006.0);
-    t.expect_calls(&[r#"err({"source":"transport","reason":"connection_closed"}, undefined, null)"#]);
+    t.expect_calls(&[
+        r#"err({"source":"transport","reason":"connection_closed"}, undefined, null)"#,
+    ]);
 }
 
 #[test]

@@ -29,7 +29,10 @@ fn a_numeric_ref_is_not_the_pending_heartbeat() {
     t.expect_sent(&[r#"[null,"1","phoenix","heartbeat",{}]"#]);
     t.recv(r#"[null,1,"phoenix","phx_reply",{"status":"ok","response":{}}]"#);
     t.advance(30_000.0);
-    assert_eq!(t.take_transport_ops().last().unwrap(), "#1 close(1000, \"heartbeat timeout\")");
+    assert_eq!(
+        t.take_transport_ops().last().unwrap(),
+        "#1 close(1000, \"heartbeat timeout\")"
+    );
 }
 
 #[test]
@@ -85,14 +88,20 @@ fn socket_params_function_is_called_on_every_connect() {
 
 #[test]
 fn channel_logger_lines() {
-    let t = Harness::build(Opts { logger: true, ..Opts::default() });
+    let t = Harness::build(Opts {
+        logger: true,
+        ..Opts::default()
+    });
     let ch = t.channel("t");
     t.join(&ch);
     t.connect();
     t.open();
     t.advance(10_000.0);
     let logs = t.take_logs();
-    assert!(logs.contains(&"channel: timeout t (3) 10000".to_owned()), "{logs:?}");
+    assert!(
+        logs.contains(&"channel: timeout t (3) 10000".to_owned()),
+        "{logs:?}"
+    );
     t.advance(1000.0);
     let r = t.join_ref(&ch);
     t.recv(&reply(&r, &r, "t", "ok", "{}"));
@@ -228,7 +237,10 @@ fn synchronous_close_on_disconnect_calls_back_at_once() {
     t.open();
     t.w.sync_close.set(true);
     t.disconnect_cb("done");
-    t.expect_calls(&[r#"onClose({"code":1005,"reason":"","wasClean":true})"#, "done()"]);
+    t.expect_calls(&[
+        r#"onClose({"code":1005,"reason":"","wasClean":true})"#,
+        "done()",
+    ]);
 }
 
 #[test]
@@ -243,7 +255,9 @@ fn rejoin_on_reopen_uses_the_join_timeout() {
     t.advance(10.0);
     t.take_timers();
     t.open();
-    assert!(t.take_timers().contains(&"push_timeout phx_join 500".to_owned()));
+    assert!(t
+        .take_timers()
+        .contains(&"push_timeout phx_join 500".to_owned()));
 }
 
 #[test]
@@ -265,7 +279,13 @@ fn server_phx_close_with_a_null_join_ref_closes_the_channel() {
     let t = Harness::new();
     let (ch, _) = t.joined("t");
     t.on_close(&ch, "onClose");
-    t.recv(&frame("null", "null", "t", "phx_close", r#"{"reason":"bye"}"#));
+    t.recv(&frame(
+        "null",
+        "null",
+        "t",
+        "phx_close",
+        r#"{"reason":"bye"}"#,
+    ));
     t.expect_calls(&[r#"onClose({"reason":"bye"}, null, "3")"#]);
     assert_eq!(t.state(&ch), "closed");
 }
@@ -307,7 +327,10 @@ fn an_invalid_close_code_throws_out_of_disconnect_and_a_new_connect_still_works(
 
 #[test]
 fn a_throwing_logger_stops_the_flush_and_keeps_the_push_buffer() {
-    let t = Harness::build(Opts { logger: true, ..Opts::default() });
+    let t = Harness::build(Opts {
+        logger: true,
+        ..Opts::default()
+    });
     let ch = t.channel("t");
     t.join(&ch);
     t.push(&ch, "one", "{}"); // 4
@@ -318,7 +341,11 @@ fn a_throwing_logger_stops_the_flush_and_keeps_the_push_buffer() {
     *t.w.logger_throws.borrow_mut() = Some("push".into());
     assert!(t.try_recv(&reply("3", "3", "t", "ok", "{}")).is_err());
     assert_eq!(t.state(&ch), "joined");
-    assert_eq!(ch.st.borrow().push_buffer.len(), 2, "phoenix.js clears pushBuffer only after the loop");
+    assert_eq!(
+        ch.st.borrow().push_buffer.len(),
+        2,
+        "phoenix.js clears pushBuffer only after the loop"
+    );
     *t.w.logger_throws.borrow_mut() = None;
     // The next join ok flushes them again, with new refs.
     t.recv(&frame("3", "3", "t", "phx_error", "{}"));
@@ -330,7 +357,10 @@ fn a_throwing_logger_stops_the_flush_and_keeps_the_push_buffer() {
 
 #[test]
 fn a_leave_whose_push_log_throws_closes_on_its_timeout_instead() {
-    let t = Harness::build(Opts { logger: true, ..Opts::default() });
+    let t = Harness::build(Opts {
+        logger: true,
+        ..Opts::default()
+    });
     let (ch, _) = t.joined("t");
     t.on_close(&ch, "onClose");
     *t.w.logger_throws.borrow_mut() = Some("push".into());
@@ -346,7 +376,10 @@ fn a_leave_whose_push_log_throws_closes_on_its_timeout_instead() {
 
 #[test]
 fn a_throwing_connected_log_line_skips_the_whole_open() {
-    let t = Harness::build(Opts { logger: true, ..Opts::default() });
+    let t = Harness::build(Opts {
+        logger: true,
+        ..Opts::default()
+    });
     let ch = t.channel("t");
     t.join(&ch);
     t.sock_on_open("onOpen");
@@ -356,6 +389,9 @@ fn a_throwing_connected_log_line_skips_the_whole_open() {
     *t.w.logger_throws.borrow_mut() = None;
     t.expect_sent(&[]);
     t.expect_calls(&[]);
-    assert!(t.pending_timers().iter().all(|k| !k.starts_with("heartbeat")));
+    assert!(t
+        .pending_timers()
+        .iter()
+        .all(|k| !k.starts_with("heartbeat")));
     assert_eq!(t.socket.st.borrow().established_connections, 0);
 }

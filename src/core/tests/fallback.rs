@@ -2,7 +2,11 @@
 use super::harness::*;
 
 fn fallback_socket() -> Harness {
-    Harness::build(Opts { logger: true, long_poll_fallback_ms: Some(2500.0), ..Opts::default() })
+    Harness::build(Opts {
+        logger: true,
+        long_poll_fallback_ms: Some(2500.0),
+        ..Opts::default()
+    })
 }
 
 fn classes(t: &Harness) -> Vec<String> {
@@ -36,8 +40,15 @@ fn an_error_before_the_primary_opens_falls_back_at_once() {
             "transport: established LongPoll fallback",
         ]
     );
-    assert_eq!(*t.w.session.borrow(), [("phx:fallback:LongPoll".to_owned(), "true".to_owned())]);
-    assert!(t.pending_timers().is_empty(), "LongPoll has no heartbeat: {:?}", t.pending_timers());
+    assert_eq!(
+        *t.w.session.borrow(),
+        [("phx:fallback:LongPoll".to_owned(), "true".to_owned())]
+    );
+    assert!(
+        t.pending_timers().is_empty(),
+        "LongPoll has no heartbeat: {:?}",
+        t.pending_timers()
+    );
 }
 
 #[test]
@@ -93,7 +104,13 @@ fn a_primary_that_opens_but_never_answers_the_ping_falls_back() {
     t.advance(2499.0);
     assert_eq!(t.transports().len(), 1);
     t.advance(1.0);
-    assert_eq!(t.take_transport_ops(), ["#1 close()", "#2 new ws://example.com/socket/websocket?vsn=2.0.0"]);
+    assert_eq!(
+        t.take_transport_ops(),
+        [
+            "#1 close()",
+            "#2 new ws://example.com/socket/websocket?vsn=2.0.0"
+        ]
+    );
     t.expect_calls(&[r#"onError({"source":"transport","reason":"connection_closed"})"#]);
     t.take_sent();
     t.open();
@@ -104,17 +121,24 @@ fn a_primary_that_opens_but_never_answers_the_ping_falls_back() {
 #[test]
 fn a_memorized_fallback_connects_with_long_poll_directly() {
     let t = fallback_socket();
-    t.w.session.borrow_mut().push(("phx:fallback:LongPoll".into(), "true".into()));
+    t.w.session
+        .borrow_mut()
+        .push(("phx:fallback:LongPoll".into(), "true".into()));
     t.connect();
     assert_eq!(classes(&t), ["LongPoll"]);
-    assert_eq!(t.take_logs(), [r#"transport: falling back to LongPoll... "memorized""#]);
+    assert_eq!(
+        t.take_logs(),
+        [r#"transport: falling back to LongPoll... "memorized""#]
+    );
     assert!(t.take_timers().is_empty());
 }
 
 #[test]
 fn an_empty_memorized_value_does_not_fall_back() {
     let t = fallback_socket();
-    t.w.session.borrow_mut().push(("phx:fallback:LongPoll".into(), String::new()));
+    t.w.session
+        .borrow_mut()
+        .push(("phx:fallback:LongPoll".into(), String::new()));
     t.connect();
     assert_eq!(classes(&t), ["WebSocket"]);
 }
@@ -161,13 +185,19 @@ fn every_attempt_with_fallback_registers_two_callbacks_and_pings() {
     t.join(&ch); // 3, buffered
     t.connect(); // fallback callbacks 4, 5
     t.open();
-    t.expect_sent(&[r#"["3","3","t","phx_join",{}]"#, r#"[null,"6","phoenix","heartbeat",{}]"#]);
+    t.expect_sent(&[
+        r#"["3","3","t","phx_join",{}]"#,
+        r#"[null,"6","phoenix","heartbeat",{}]"#,
+    ]);
     t.recv(&reply("3", "3", "t", "ok", "{}"));
     t.recv(&reply("null", "6", "phoenix", "ok", "{}"));
     t.server_close(1006.0);
     t.advance(10.0); // connect() again: callbacks 7, 8
     t.open();
-    t.expect_sent(&[r#"["9","9","t","phx_join",{}]"#, r#"[null,"10","phoenix","heartbeat",{}]"#]);
+    t.expect_sent(&[
+        r#"["9","9","t","phx_join",{}]"#,
+        r#"[null,"10","phoenix","heartbeat",{}]"#,
+    ]);
     assert_eq!(classes(&t), ["WebSocket", "WebSocket"]);
 }
 

@@ -15,7 +15,14 @@ use crate::core::RefVal;
 
 const TOPICS: &[&str] = &["a", "b", "phoenix", "c"];
 const EVENTS: &[&str] = &[
-    "phx_reply", "phx_error", "phx_close", "phx_join", "msg", "heartbeat", "chan_reply_3", "phx_leave",
+    "phx_reply",
+    "phx_error",
+    "phx_close",
+    "phx_join",
+    "msg",
+    "heartbeat",
+    "chan_reply_3",
+    "phx_leave",
 ];
 const PAYLOADS: &[&str] = &[
     "{}",
@@ -34,7 +41,16 @@ const PAYLOADS: &[&str] = &[
     r#"{"status":"ok"}"#,
     r#"{"status":"custom","response":[1,2]}"#,
 ];
-const GARBAGE: &[&str] = &["not json", "{}", "[1]", "[]", r#""x""#, r#"[null,null,5,6,{}]"#, "[null]", ""];
+const GARBAGE: &[&str] = &[
+    "not json",
+    "{}",
+    "[1]",
+    "[]",
+    r#""x""#,
+    r#"[null,null,5,6,{}]"#,
+    "[null]",
+    "",
+];
 
 #[derive(Clone, Debug)]
 enum RefPick {
@@ -86,7 +102,13 @@ enum Op {
     Open,
     Error,
     ServerClose(u16),
-    Recv { join_ref: RefPick, ref_: RefPick, topic: u8, event: u8, payload: u8 },
+    Recv {
+        join_ref: RefPick,
+        ref_: RefPick,
+        topic: u8,
+        event: u8,
+        payload: u8,
+    },
     Garbage(u8),
     OldTransport(u8, u8),
     Bind(u8, u8, Action),
@@ -206,7 +228,9 @@ impl Ctx {
     }
 
     fn run_inner(self: &Rc<Self>, action: &Action) -> Result<(), JsError> {
-        let Some(sock) = self.socket.upgrade() else { return Ok(()) };
+        let Some(sock) = self.socket.upgrade() else {
+            return Ok(());
+        };
         match action {
             Action::Nothing => Ok(()),
             Action::Throw => Err(JsError("thrown by a callback".into())),
@@ -249,7 +273,11 @@ fn run(ops: &[Op], fallback: bool) {
         long_poll_fallback_ms: fallback.then_some(2500.0),
         ..Opts::default()
     });
-    let ctx = Rc::new(Ctx { socket: Rc::downgrade(&t.socket), channels: RefCell::new(Vec::new()), depth: Cell::new(0) });
+    let ctx = Rc::new(Ctx {
+        socket: Rc::downgrade(&t.socket),
+        channels: RefCell::new(Vec::new()),
+        depth: Cell::new(0),
+    });
     // Strong refs so channels outlive their removal, as JS objects held by the app do.
     let mut held: Vec<Ch> = Vec::new();
     // Errors are JavaScript exceptions: allowed, they just come out of the entry point. After
@@ -268,17 +296,25 @@ fn run(ops: &[Op], fallback: bool) {
 }
 
 fn apply(t: &Harness, ctx: &Rc<Ctx>, held: &mut Vec<Ch>, op: &Op) -> Result<(), JsError> {
-    let pick = |i: u8| -> Option<Ch> { (!held.is_empty()).then(|| held[usize::from(i) % held.len()].clone()) };
+    let pick = |i: u8| -> Option<Ch> {
+        (!held.is_empty()).then(|| held[usize::from(i) % held.len()].clone())
+    };
     let current = || t.socket.connection().map(|c| c.transport.clone());
     match op {
         Op::Connect => t.socket.connect(),
-        Op::Disconnect(with_cb) => {
-            t.socket.disconnect(with_cb.then(|| ctx.callback("disconnected", Action::Nothing)), None, String::new())
-        }
-        Op::DisconnectCode(code) => t.socket.disconnect(None, Some(f64::from(*code)), "bye".into()),
+        Op::Disconnect(with_cb) => t.socket.disconnect(
+            with_cb.then(|| ctx.callback("disconnected", Action::Nothing)),
+            None,
+            String::new(),
+        ),
+        Op::DisconnectCode(code) => t
+            .socket
+            .disconnect(None, Some(f64::from(*code)), "bye".into()),
         Op::Channel(i) => {
             let topic = TOPICS[usize::from(*i) % TOPICS.len()];
-            let ch = t.socket.channel(topic, crate::core::host::Param::Value(json("{}")))?;
+            let ch = t
+                .socket
+                .channel(topic, crate::core::host::Param::Value(json("{}")))?;
             ctx.channels.borrow_mut().push(Rc::downgrade(&ch));
             held.push(ch);
             Ok(())
@@ -324,10 +360,18 @@ fn apply(t: &Harness, ctx: &Rc<Ctx>, held: &mut Vec<Ch>, op: &Op) -> Result<(), 
             None => Ok(()),
         },
         Op::ServerClose(code) => match current() {
-            Some(tr) if tr.ready_state.get() != 3 => t.close_on(&tr, close_event(f64::from(*code), "", false)),
+            Some(tr) if tr.ready_state.get() != 3 => {
+                t.close_on(&tr, close_event(f64::from(*code), "", false))
+            }
             _ => Ok(()),
         },
-        Op::Recv { join_ref, ref_, topic, event, payload } => match current() {
+        Op::Recv {
+            join_ref,
+            ref_,
+            topic,
+            event,
+            payload,
+        } => match current() {
             Some(tr) if tr.ready_state.get() == 1 => {
                 let f = format!(
                     "[{},{},\"{}\",\"{}\",{}]",
@@ -383,8 +427,16 @@ fn apply(t: &Harness, ctx: &Rc<Ctx>, held: &mut Vec<Ch>, op: &Op) -> Result<(), 
         Op::Receive(i, s, a) => match pick(*i) {
             Some(ch) => {
                 let status = ["ok", "error", "timeout", "custom"][usize::from(*s) % 4];
-                let push = if s % 2 == 0 { ch.join_push.clone() } else { ch.push("msg", json("{}"), None)? };
-                push.receive(t.host(), status, HookCb::User(ctx.callback(status, a.clone())))
+                let push = if s % 2 == 0 {
+                    ch.join_push.clone()
+                } else {
+                    ch.push("msg", json("{}"), None)?
+                };
+                push.receive(
+                    t.host(),
+                    status,
+                    HookCb::User(ctx.callback(status, a.clone())),
+                )
             }
             None => Ok(()),
         },
@@ -460,8 +512,9 @@ fn apply(t: &Harness, ctx: &Rc<Ctx>, held: &mut Vec<Ch>, op: &Op) -> Result<(), 
         Op::OnMessageHook(i, falsy) => {
             if let Some(ch) = pick(*i) {
                 let falsy = *falsy;
-                ch.st.borrow_mut().on_message =
-                    Some(quiet("hook", move |a| Ok(Some(if falsy { json("null") } else { a[1].clone() }))));
+                ch.st.borrow_mut().on_message = Some(quiet("hook", move |a| {
+                    Ok(Some(if falsy { json("null") } else { a[1].clone() }))
+                }));
             }
             Ok(())
         }
@@ -470,10 +523,19 @@ fn apply(t: &Harness, ctx: &Rc<Ctx>, held: &mut Vec<Ch>, op: &Op) -> Result<(), 
 
 fn check(t: &Harness, held: &[Ch], threw: bool) {
     // No borrow outlives an entry point.
-    assert!(t.socket.st.try_borrow_mut().is_ok(), "socket state still borrowed");
+    assert!(
+        t.socket.st.try_borrow_mut().is_ok(),
+        "socket state still borrowed"
+    );
     for ch in held {
-        assert!(ch.st.try_borrow_mut().is_ok(), "channel state still borrowed");
-        assert!(ch.join_push.st.try_borrow_mut().is_ok(), "join push state still borrowed");
+        assert!(
+            ch.st.try_borrow_mut().is_ok(),
+            "channel state still borrowed"
+        );
+        assert!(
+            ch.join_push.st.try_borrow_mut().is_ok(),
+            "join push state still borrowed"
+        );
     }
     // A channel that closes after joining is removed from `channels`.
     for ch in t.socket.channels().iter().filter(|_| !threw) {
@@ -532,7 +594,11 @@ fn a_busy_session_never_panics() {
     ];
     for i in 0..40u8 {
         ops.push(Op::Recv {
-            join_ref: if i % 3 == 0 { RefPick::Null } else { RefPick::Str(i % 8) },
+            join_ref: if i % 3 == 0 {
+                RefPick::Null
+            } else {
+                RefPick::Str(i % 8)
+            },
             ref_: RefPick::Str(i % 10),
             topic: i,
             event: i / 2,
@@ -552,5 +618,15 @@ fn a_busy_session_never_panics() {
 /// Found by the fuzz: a stray heartbeat deadline (see `heartbeat::a_reply_from_inside_send_leaves_a_stray_deadline`).
 #[test]
 fn regression_auto_reply_then_deferred_codec() {
-    run(&[Op::AutoReply(true), Op::Connect, Op::Open, Op::Step, Op::DeferCodec(true), Op::Step], false);
+    run(
+        &[
+            Op::AutoReply(true),
+            Op::Connect,
+            Op::Open,
+            Op::Step,
+            Op::DeferCodec(true),
+            Op::Step,
+        ],
+        false,
+    );
 }

@@ -156,7 +156,11 @@ pub fn json(s: &str) -> P {
 
 /// Parses JSON (plus the literal `undefined`); `None` on any syntax error. Never panics.
 pub fn parse(s: &str) -> Option<P> {
-    let mut p = Parser { b: s.as_bytes(), i: 0, depth: 0 };
+    let mut p = Parser {
+        b: s.as_bytes(),
+        i: 0,
+        depth: 0,
+    };
     let v = p.value()?;
     p.ws();
     (p.i == p.b.len()).then_some(v)
@@ -257,7 +261,10 @@ impl Parser<'_> {
             b'u' => self.lit("undefined", Value::Undefined)?,
             _ => {
                 let start = self.i;
-                while matches!(self.peek(), Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')) {
+                while matches!(
+                    self.peek(),
+                    Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                ) {
                     self.i += 1;
                 }
                 let text = std::str::from_utf8(self.b.get(start..self.i)?).ok()?;
@@ -336,7 +343,11 @@ pub fn reply(join_ref: &str, ref_: &str, topic: &str, status: &str, response: &s
 
 /// A frame from the server; `join_ref`/`ref_` of `"null"` become JSON `null`.
 pub fn frame(join_ref: &str, ref_: &str, topic: &str, event: &str, payload: &str) -> String {
-    format!(r#"[{},{},"{topic}","{event}",{payload}]"#, opt_ref(join_ref), opt_ref(ref_))
+    format!(
+        r#"[{},{},"{topic}","{event}",{payload}]"#,
+        opt_ref(join_ref),
+        opt_ref(ref_)
+    )
 }
 
 fn opt_ref(r: &str) -> String {
@@ -469,8 +480,14 @@ impl World {
         let seq = self.seq.get() + 1;
         self.seq.set(seq);
         // setTimeout clamps NaN and negative delays to 0.
-        let delay = if delay.is_nan() || delay < 0.0 { 0.0 } else { delay };
-        self.timers.borrow_mut().push((self.now.get() + delay, seq, kind, Rc::new(task)));
+        let delay = if delay.is_nan() || delay < 0.0 {
+            0.0
+        } else {
+            delay
+        };
+        self.timers
+            .borrow_mut()
+            .push((self.now.get() + delay, seq, kind, Rc::new(task)));
         seq
     }
 
@@ -478,7 +495,10 @@ impl World {
     fn tick(&self) {
         let n = self.work.get() + 1;
         self.work.set(n);
-        assert!(n < 1_000_000, "runaway: a million host calls in one harness");
+        assert!(
+            n < 1_000_000,
+            "runaway: a million host calls in one harness"
+        );
     }
 
     fn call(&self, f: &Func, args: &[P]) -> Result<Option<P>, JsError> {
@@ -500,10 +520,20 @@ fn task_kind(task: &Task<TestHost>) -> String {
         Task::Heartbeat => "heartbeat".into(),
         Task::HeartbeatTimeout => "heartbeat_timeout".into(),
         Task::Rejoin(c) => {
-            format!("rejoin {}", c.st.try_borrow().map(|s| s.topic.clone()).unwrap_or_default())
+            format!(
+                "rejoin {}",
+                c.st.try_borrow()
+                    .map(|s| s.topic.clone())
+                    .unwrap_or_default()
+            )
         }
         Task::PushTimeout(p) => {
-            format!("push_timeout {}", p.st.try_borrow().map(|s| s.event.clone()).unwrap_or_default())
+            format!(
+                "push_timeout {}",
+                p.st.try_borrow()
+                    .map(|s| s.event.clone())
+                    .unwrap_or_default()
+            )
         }
         Task::BufferWait(_) => "buffer_wait".into(),
         Task::ClosedWait(_) => "closed_wait".into(),
@@ -512,7 +542,9 @@ fn task_kind(task: &Task<TestHost>) -> String {
 }
 
 fn obj(kv: Vec<(&str, P)>) -> P {
-    Rc::new(Value::Obj(kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()))
+    Rc::new(Value::Obj(
+        kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+    ))
 }
 
 fn s(v: &str) -> P {
@@ -538,7 +570,10 @@ impl Host for TestHost {
 
     fn set_timeout(&self, task: Task<Self>, delay: f64) -> u64 {
         let kind = task_kind(&task);
-        self.w.timers_set.borrow_mut().push(format!("{kind} {}", num(delay)));
+        self.w
+            .timers_set
+            .borrow_mut()
+            .push(format!("{kind} {}", num(delay)));
         self.w.add_timer(delay, kind, HTask::Core(task))
     }
 
@@ -558,12 +593,31 @@ impl Host for TestHost {
         self.w.call(cb, &[n(x)]).map(drop)
     }
 
-    fn call_binding(&self, cb: &Callback, payload: &P, r: &RefVal, jr: &RefVal) -> Result<(), JsError> {
-        self.w.call(cb, &[payload.clone(), ref_val(r), ref_val(jr)]).map(drop)
+    fn call_binding(
+        &self,
+        cb: &Callback,
+        payload: &P,
+        r: &RefVal,
+        jr: &RefVal,
+    ) -> Result<(), JsError> {
+        self.w
+            .call(cb, &[payload.clone(), ref_val(r), ref_val(jr)])
+            .map(drop)
     }
 
-    fn call_on_error(&self, cb: &Callback, error: &P, transport: &String, established: u32) -> Result<(), JsError> {
-        self.w.call(cb, &[error.clone(), s(transport), n(f64::from(established))]).map(drop)
+    fn call_on_error(
+        &self,
+        cb: &Callback,
+        error: &P,
+        transport: &String,
+        established: u32,
+    ) -> Result<(), JsError> {
+        self.w
+            .call(
+                cb,
+                &[error.clone(), s(transport), n(f64::from(established))],
+            )
+            .map(drop)
     }
 
     fn call_backoff(&self, cb: &Callback, tries: u32) -> Result<f64, JsError> {
@@ -574,13 +628,28 @@ impl Host for TestHost {
         })
     }
 
-    fn call_hook(&self, cb: &Callback, event: Option<&str>, payload: &P, r: &RefVal, jr: &RefVal) -> Result<P, JsError> {
+    fn call_hook(
+        &self,
+        cb: &Callback,
+        event: Option<&str>,
+        payload: &P,
+        r: &RefVal,
+        jr: &RefVal,
+    ) -> Result<P, JsError> {
         let ev = event.map_or_else(|| Rc::new(Value::Null), s);
-        let out = self.w.call(cb, &[ev, payload.clone(), ref_val(r), ref_val(jr)])?;
+        let out = self
+            .w
+            .call(cb, &[ev, payload.clone(), ref_val(r), ref_val(jr)])?;
         Ok(out.unwrap_or_else(|| payload.clone()))
     }
 
-    fn call_logger(&self, _logger: &Callback, kind: &str, msg: Option<&str>, data: LogData<'_, P>) -> Result<(), JsError> {
+    fn call_logger(
+        &self,
+        _logger: &Callback,
+        kind: &str,
+        msg: Option<&str>,
+        data: LogData<'_, P>,
+    ) -> Result<(), JsError> {
         if let Some(k) = self.w.logger_throws.borrow().as_deref() {
             if k == "*" || k == kind {
                 return Err(JsError(format!("logger threw on {kind}")));
@@ -590,13 +659,21 @@ impl Host for TestHost {
             LogData::None => String::new(),
             LogData::Value(v) => format!(" {}", show(v)),
             LogData::Number(x) => format!(" {}", num(x)),
-            LogData::Outdated { topic, event, payload, join_ref } => format!(
+            LogData::Outdated {
+                topic,
+                event,
+                payload,
+                join_ref,
+            } => format!(
                 " {{topic:{topic},event:{event},payload:{},joinRef:{}}}",
                 show(payload),
                 join_ref.js_display()
             ),
         };
-        self.w.record(Ev::Log(format!("{kind}: {}{data}", msg.unwrap_or("undefined"))));
+        self.w.record(Ev::Log(format!(
+            "{kind}: {}{data}",
+            msg.unwrap_or("undefined")
+        )));
         Ok(())
     }
 
@@ -622,15 +699,19 @@ impl Host for TestHost {
 
     fn reply_parts(&self, p: &P) -> Result<(Option<String>, P), JsError> {
         match &**p {
-            Value::Undefined | Value::Null => {
-                Err(JsError(format!("TypeError: Cannot destructure '{}'", p.js_string())))
-            }
+            Value::Undefined | Value::Null => Err(JsError(format!(
+                "TypeError: Cannot destructure '{}'",
+                p.js_string()
+            ))),
             v => {
                 let status = match v.get("status").map(|s| &**s) {
                     Some(Value::Str(s)) => Some(s.clone()),
                     _ => None,
                 };
-                let response = v.get("response").cloned().unwrap_or_else(|| Rc::new(Value::Undefined));
+                let response = v
+                    .get("response")
+                    .cloned()
+                    .unwrap_or_else(|| Rc::new(Value::Undefined));
                 Ok((status, response))
             }
         }
@@ -638,10 +719,15 @@ impl Host for TestHost {
 
     fn log_status(&self, p: &P) -> Result<String, JsError> {
         match &**p {
-            Value::Undefined | Value::Null => {
-                Err(JsError(format!("TypeError: Cannot read properties of {} (reading 'status')", p.js_string())))
-            }
-            v => Ok(v.get("status").filter(|s| s.truthy()).map(|s| s.js_string()).unwrap_or_default()),
+            Value::Undefined | Value::Null => Err(JsError(format!(
+                "TypeError: Cannot read properties of {} (reading 'status')",
+                p.js_string()
+            ))),
+            v => Ok(v
+                .get("status")
+                .filter(|s| s.truthy())
+                .map(|s| s.js_string())
+                .unwrap_or_default()),
         }
     }
 
@@ -658,7 +744,9 @@ impl Host for TestHost {
     }
 
     fn append_params(&self, url: &str, params: &P) -> Result<String, JsError> {
-        let Value::Obj(kv) = &**params else { return Ok(url.to_owned()) };
+        let Value::Obj(kv) = &**params else {
+            return Ok(url.to_owned());
+        };
         if kv.is_empty() {
             return Ok(url.to_owned());
         }
@@ -698,7 +786,14 @@ impl Host for TestHost {
         Ok(out)
     }
 
-    fn open_transport(&self, class: &String, url: &str, protocols: Option<&str>, _bt: &P, _timeout: f64) -> Result<Tr, JsError> {
+    fn open_transport(
+        &self,
+        class: &String,
+        url: &str,
+        protocols: Option<&str>,
+        _bt: &P,
+        _timeout: f64,
+    ) -> Result<Tr, JsError> {
         if let Some(e) = self.w.open_error.borrow().clone() {
             return Err(JsError(e));
         }
@@ -743,13 +838,19 @@ impl Host for TestHost {
         // WebSocket.close(code) throws for codes other than 1000 and 3000-4999.
         if let Some(c) = code {
             if c != 1000.0 && !(3000.0..=4999.0).contains(&c) {
-                return Err(JsError(format!("InvalidAccessError: close code {}", num(c))));
+                return Err(JsError(format!(
+                    "InvalidAccessError: close code {}",
+                    num(c)
+                )));
             }
         }
         t.closes.borrow_mut().push((code, reason.to_owned()));
         self.w.record(Ev::Close(t.id, code, reason.to_owned()));
         // WebSocket.close(): CONNECTING/OPEN → CLOSING, and the close event comes later.
-        if matches!(t.ready_state.get(), ready_state::CONNECTING | ready_state::OPEN) {
+        if matches!(
+            t.ready_state.get(),
+            ready_state::CONNECTING | ready_state::OPEN
+        ) {
             t.ready_state.set(ready_state::CLOSING);
             if self.w.sync_close.get() {
                 // Some transports emit `close` from inside `close()`.
@@ -760,7 +861,11 @@ impl Host for TestHost {
                 }
             } else if let Some(delay) = self.w.close_delay.get() {
                 let ev = close_event(code.unwrap_or(1005.0), reason, true);
-                self.w.add_timer(delay, "close_event".into(), HTask::CloseEvent(t.clone(), ev));
+                self.w.add_timer(
+                    delay,
+                    "close_event".into(),
+                    HTask::CloseEvent(t.clone(), ev),
+                );
             }
         }
         Ok(())
@@ -768,13 +873,24 @@ impl Host for TestHost {
 
     fn send_frame(&self, t: &Tr, frame: &String) -> Result<(), JsError> {
         if t.ready_state.get() == ready_state::CONNECTING {
-            return Err(JsError("InvalidStateError: Still in CONNECTING state".into()));
+            return Err(JsError(
+                "InvalidStateError: Still in CONNECTING state".into(),
+            ));
         }
         // socket.js `send`: only the current, open connection ever sends.
         if let Some(sock) = self.w.socket() {
-            let st = sock.st.try_borrow().expect("socket state borrowed across send_frame");
-            let current = st.connection.as_ref().is_some_and(|c| Rc::ptr_eq(&c.transport, t));
-            assert!(current && t.ready_state.get() == ready_state::OPEN, "frame sent on a stale or closed transport");
+            let st = sock
+                .st
+                .try_borrow()
+                .expect("socket state borrowed across send_frame");
+            let current = st
+                .connection
+                .as_ref()
+                .is_some_and(|c| Rc::ptr_eq(&c.transport, t));
+            assert!(
+                current && t.ready_state.get() == ready_state::OPEN,
+                "frame sent on a stale or closed transport"
+            );
         }
         self.w.tick();
         t.sent.borrow_mut().push(frame.clone());
@@ -814,12 +930,19 @@ impl Host for TestHost {
             v => return Err(JsError(format!("SyntaxError: not JSON: {}", show(v)))),
         };
         let Some(v) = parse(&text) else {
-            return Err(JsError(format!("SyntaxError: Unexpected token in JSON: {text}")));
+            return Err(JsError(format!(
+                "SyntaxError: Unexpected token in JSON: {text}"
+            )));
         };
         let Value::Arr(items) = &*v else {
             return Err(JsError("TypeError: object is not iterable".into()));
         };
-        let field = |i: usize| items.get(i).cloned().unwrap_or_else(|| Rc::new(Value::Undefined));
+        let field = |i: usize| {
+            items
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| Rc::new(Value::Undefined))
+        };
         let (jr, r, topic, event, payload) = (field(0), field(1), field(2), field(3), field(4));
         let raw_obj = obj(vec![
             ("join_ref", jr.clone()),
@@ -847,7 +970,13 @@ impl Host for TestHost {
     }
 
     fn get_session(&self, key: &str) -> Result<Option<String>, JsError> {
-        Ok(self.w.session.borrow().iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
+        Ok(self
+            .w
+            .session
+            .borrow()
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone()))
     }
 
     fn store_session(&self, key: &str, value: &str) -> Result<(), JsError> {
@@ -862,7 +991,11 @@ impl Host for TestHost {
     }
 
     fn channel_removed(&self, channel: &Rc<Channel<Self>>) {
-        let topic = channel.st.try_borrow().map(|s| s.topic.clone()).unwrap_or_default();
+        let topic = channel
+            .st
+            .try_borrow()
+            .map(|s| s.topic.clone())
+            .unwrap_or_default();
         self.w.removed.borrow_mut().push(topic);
     }
 }
@@ -871,9 +1004,18 @@ impl TestHost {
     /// A synchronous fake server: answers every frame with an `ok` reply from inside `send`.
     fn auto_reply(&self, t: &Tr, frame: &str) -> Result<(), JsError> {
         let Some(v) = parse(frame) else { return Ok(()) };
-        let Value::Arr(items) = &*v else { return Ok(()) };
-        let [jr, r, topic, ..] = items.as_slice() else { return Ok(()) };
-        let reply = format!(r#"[{},{},{},"phx_reply",{{"status":"ok","response":{{}}}}]"#, show(jr), show(r), show(topic));
+        let Value::Arr(items) = &*v else {
+            return Ok(());
+        };
+        let [jr, r, topic, ..] = items.as_slice() else {
+            return Ok(());
+        };
+        let reply = format!(
+            r#"[{},{},{},"phx_reply",{{"status":"ok","response":{{}}}}]"#,
+            show(jr),
+            show(r),
+            show(topic)
+        );
         let conn = t.conn.borrow().upgrade();
         match (conn, self.w.socket()) {
             (Some(conn), Some(sock)) => sock.handle_message(&conn, &s(&reply)),
@@ -891,7 +1033,11 @@ fn null_if_undefined(r: &RefVal) -> RefVal {
 
 /// A close event `{code, reason, wasClean}`.
 pub fn close_event(code: f64, reason: &str, clean: bool) -> P {
-    obj(vec![("code", n(code)), ("reason", s(reason)), ("wasClean", Rc::new(Value::Bool(clean)))])
+    obj(vec![
+        ("code", n(code)),
+        ("reason", s(reason)),
+        ("wasClean", Rc::new(Value::Bool(clean))),
+    ])
 }
 
 // ---- the harness -----------------------------------------------------------------------------
@@ -1007,19 +1153,27 @@ impl Harness {
     }
 
     pub fn disconnect(&self) {
-        self.socket.disconnect(None, None, String::new()).expect("disconnect threw");
+        self.socket
+            .disconnect(None, None, String::new())
+            .expect("disconnect threw");
     }
 
     pub fn disconnect_cb(&self, name: &str) {
-        self.socket.disconnect(Some(cb(name)), None, String::new()).expect("disconnect threw");
+        self.socket
+            .disconnect(Some(cb(name)), None, String::new())
+            .expect("disconnect threw");
     }
 
     pub fn channel(&self, topic: &str) -> Ch {
-        self.socket.channel(topic, Param::Value(obj(vec![]))).expect("channel threw")
+        self.socket
+            .channel(topic, Param::Value(obj(vec![])))
+            .expect("channel threw")
     }
 
     pub fn channel_with(&self, topic: &str, params: &str) -> Ch {
-        self.socket.channel(topic, Param::Value(json(params))).expect("channel threw")
+        self.socket
+            .channel(topic, Param::Value(json(params)))
+            .expect("channel threw")
     }
 
     pub fn join(&self, ch: &Ch) -> Ps {
@@ -1051,7 +1205,8 @@ impl Harness {
 
     /// `push.receive(status, name)`.
     pub fn receive(&self, push: &Ps, status: &str, name: &str) {
-        push.receive(self.host(), status, HookCb::User(cb(name))).expect("receive threw");
+        push.receive(self.host(), status, HookCb::User(cb(name)))
+            .expect("receive threw");
     }
 
     pub fn sock_on_open(&self, name: &str) -> String {
@@ -1083,7 +1238,11 @@ impl Harness {
 
     /// The current connection's transport.
     pub fn transport(&self) -> Tr {
-        self.socket.connection().expect("no connection").transport.clone()
+        self.socket
+            .connection()
+            .expect("no connection")
+            .transport
+            .clone()
     }
 
     pub fn transports(&self) -> Vec<Tr> {
@@ -1168,7 +1327,8 @@ impl Harness {
     pub fn fail_connect(&self) {
         let tr = self.transport();
         self.error_on(&tr).expect("onerror threw");
-        self.close_on(&tr, close_event(1006.0, "", false)).expect("onclose threw");
+        self.close_on(&tr, close_event(1006.0, "", false))
+            .expect("onclose threw");
     }
 
     /// Completes the held encodes and decodes (with `defer_codec`), oldest first.
@@ -1211,10 +1371,17 @@ impl Harness {
 
     /// The pending timers as `"<kind> @<deadline>"`, in firing order.
     pub fn pending_timers(&self) -> Vec<String> {
-        let mut ts: Vec<(f64, u64, String)> =
-            self.w.timers.borrow().iter().map(|t| (t.0, t.1, t.2.clone())).collect();
+        let mut ts: Vec<(f64, u64, String)> = self
+            .w
+            .timers
+            .borrow()
+            .iter()
+            .map(|t| (t.0, t.1, t.2.clone()))
+            .collect();
         ts.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        ts.into_iter().map(|t| format!("{} @{}", t.2, num(t.0))).collect()
+        ts.into_iter()
+            .map(|t| format!("{} @{}", t.2, num(t.0)))
+            .collect()
     }
 
     /// Fires the earliest timer due by `limit`; false when there is none.
@@ -1229,7 +1396,9 @@ impl Harness {
                 .map(|(i, _)| i);
             best.map(|i| timers.remove(i))
         };
-        let Some((deadline, _, _, task)) = next else { return false };
+        let Some((deadline, _, _, task)) = next else {
+            return false;
+        };
         if deadline > self.w.now.get() {
             self.w.now.set(deadline);
         }
@@ -1301,7 +1470,10 @@ impl Harness {
 
     /// User callbacks called, as `name(args)`.
     pub fn take_calls(&self) -> Vec<String> {
-        self.take(|e| matches!(e, Ev::Call(_))).iter().map(Ev::to_string).collect()
+        self.take(|e| matches!(e, Ev::Call(_)))
+            .iter()
+            .map(Ev::to_string)
+            .collect()
     }
 
     #[track_caller]
@@ -1322,16 +1494,26 @@ impl Harness {
 
     /// Transport constructions and closes, rendered.
     pub fn take_transport_ops(&self) -> Vec<String> {
-        self.take(|e| matches!(e, Ev::Connect(..) | Ev::Close(..))).iter().map(Ev::to_string).collect()
+        self.take(|e| matches!(e, Ev::Connect(..) | Ev::Close(..)))
+            .iter()
+            .map(Ev::to_string)
+            .collect()
     }
 
     /// Whether a timer threw since the last `take_uncaught`/`take_log`.
     pub fn has_uncaught(&self) -> bool {
-        self.w.log.borrow().iter().any(|e| matches!(e, Ev::Uncaught(_)))
+        self.w
+            .log
+            .borrow()
+            .iter()
+            .any(|e| matches!(e, Ev::Uncaught(_)))
     }
 
     pub fn take_uncaught(&self) -> Vec<String> {
-        self.take(|e| matches!(e, Ev::Uncaught(_))).iter().map(Ev::to_string).collect()
+        self.take(|e| matches!(e, Ev::Uncaught(_)))
+            .iter()
+            .map(Ev::to_string)
+            .collect()
     }
 
     /// Every `setTimeout` the core made, as `"<kind> <delay>"`.
@@ -1365,17 +1547,32 @@ impl Harness {
 
 /// A recording callback.
 pub fn cb(name: &str) -> Callback {
-    Rc::new(Func { name: name.to_owned(), quiet: false, body: None })
+    Rc::new(Func {
+        name: name.to_owned(),
+        quiet: false,
+        body: None,
+    })
 }
 
 /// A recording callback that also runs `body(args)`.
-pub fn cb_with(name: &str, body: impl Fn(&[P]) -> Result<Option<P>, JsError> + 'static) -> Callback {
-    Rc::new(Func { name: name.to_owned(), quiet: false, body: Some(Box::new(body)) })
+pub fn cb_with(
+    name: &str,
+    body: impl Fn(&[P]) -> Result<Option<P>, JsError> + 'static,
+) -> Callback {
+    Rc::new(Func {
+        name: name.to_owned(),
+        quiet: false,
+        body: Some(Box::new(body)),
+    })
 }
 
 /// A callback that is not recorded.
 pub fn quiet(name: &str, body: impl Fn(&[P]) -> Result<Option<P>, JsError> + 'static) -> Callback {
-    Rc::new(Func { name: name.to_owned(), quiet: true, body: Some(Box::new(body)) })
+    Rc::new(Func {
+        name: name.to_owned(),
+        quiet: true,
+        body: Some(Box::new(body)),
+    })
 }
 
 /// A `reconnectAfterMs`/`rejoinAfterMs` function.

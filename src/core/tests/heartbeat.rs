@@ -34,7 +34,10 @@ fn any_message_with_the_pending_ref_counts_as_the_reply() {
 
 #[test]
 fn missed_reply_closes_errors_channels_and_reconnects() {
-    let t = Harness::build(Opts { logger: true, ..Opts::default() });
+    let t = Harness::build(Opts {
+        logger: true,
+        ..Opts::default()
+    });
     let (ch, _) = t.joined("room:lobby");
     t.on_error(&ch, "chanError");
     t.sock_on_close("onClose");
@@ -88,12 +91,21 @@ fn a_late_reply_after_the_timeout_does_not_restart_heartbeats() {
     t.open();
     t.advance(60_000.0);
     t.recv(&reply("null", "1", "phoenix", "ok", "{}"));
-    assert!(t.pending_timers().iter().all(|k| !k.starts_with("heartbeat")), "{:?}", t.pending_timers());
+    assert!(
+        t.pending_timers()
+            .iter()
+            .all(|k| !k.starts_with("heartbeat")),
+        "{:?}",
+        t.pending_timers()
+    );
 }
 
 #[test]
 fn custom_interval_and_no_heartbeat_for_skip_heartbeat_transports() {
-    let t = Harness::build(Opts { heartbeat_interval_ms: 1000.0, ..Opts::default() });
+    let t = Harness::build(Opts {
+        heartbeat_interval_ms: 1000.0,
+        ..Opts::default()
+    });
     t.connect();
     t.open();
     t.advance(1000.0);
@@ -128,10 +140,19 @@ fn a_reply_from_inside_send_leaves_a_stray_deadline() {
     t.open();
     t.w.auto_reply.set(true);
     t.advance(30_000.0);
-    assert_eq!(t.pending_timers(), ["heartbeat @60000", "heartbeat_timeout @60000"]);
+    assert_eq!(
+        t.pending_timers(),
+        ["heartbeat @60000", "heartbeat_timeout @60000"]
+    );
     t.w.auto_reply.set(false);
     t.take_transport_ops();
     t.advance(30_000.0);
-    assert_eq!(t.take_sent().last().unwrap(), r#"[null,"2","phoenix","heartbeat",{}]"#);
-    assert_eq!(t.take_transport_ops(), ["#1 close(1000, \"heartbeat timeout\")"]);
+    assert_eq!(
+        t.take_sent().last().unwrap(),
+        r#"[null,"2","phoenix","heartbeat",{}]"#
+    );
+    assert_eq!(
+        t.take_transport_ops(),
+        ["#1 close(1000, \"heartbeat timeout\")"]
+    );
 }

@@ -4,7 +4,10 @@ use crate::core::longpoll::*;
 type Lp = LongPollState<&'static str, u32>;
 
 fn resp(status: Option<f64>, token: &'static str) -> Option<PollResponse<&'static str>> {
-    Some(PollResponse { status, token: Token::Value(token) })
+    Some(PollResponse {
+        status,
+        token: Token::Value(token),
+    })
 }
 
 #[test]
@@ -14,23 +17,41 @@ fn session_handshake_then_polling() {
     assert_eq!(lp.poll_response(resp(Some(410.0), "t1")), PollAction::Open);
     assert_eq!(lp.ready_state, OPEN);
     assert_eq!(lp.token, Token::Value("t1"));
-    assert_eq!(lp.poll_response(resp(Some(200.0), "t2")), PollAction::Deliver);
+    assert_eq!(
+        lp.poll_response(resp(Some(200.0), "t2")),
+        PollAction::Deliver
+    );
     assert_eq!(lp.poll_response(resp(Some(204.0), "t3")), PollAction::Poll);
     assert_eq!(lp.token, Token::Value("t3"));
     // 410 once a token is held: the session is gone and that response's token is dropped.
-    assert_eq!(lp.poll_response(resp(Some(410.0), "t4")), PollAction::SessionGone);
+    assert_eq!(
+        lp.poll_response(resp(Some(410.0), "t4")),
+        PollAction::SessionGone
+    );
     assert_eq!(lp.token, Token::Value("t3"));
 }
 
 #[test]
 fn error_statuses() {
     let mut lp = Lp::new();
-    assert_eq!(lp.poll_response(resp(Some(403.0), "t")), PollAction::Forbidden);
+    assert_eq!(
+        lp.poll_response(resp(Some(403.0), "t")),
+        PollAction::Forbidden
+    );
     assert_eq!(lp.token, Token::Value("t"), "a 403 still stores the token");
     assert_eq!(lp.poll_response(None), PollAction::ServerError);
-    assert_eq!(lp.poll_response(resp(Some(0.0), "t")), PollAction::ServerError);
-    assert_eq!(lp.poll_response(resp(Some(500.0), "t")), PollAction::ServerError);
-    assert_eq!(lp.poll_response(resp(Some(302.0), "t")), PollAction::Unhandled);
+    assert_eq!(
+        lp.poll_response(resp(Some(0.0), "t")),
+        PollAction::ServerError
+    );
+    assert_eq!(
+        lp.poll_response(resp(Some(500.0), "t")),
+        PollAction::ServerError
+    );
+    assert_eq!(
+        lp.poll_response(resp(Some(302.0), "t")),
+        PollAction::Unhandled
+    );
     // A status that is not a number (`"200"`, missing) matches no case.
     assert_eq!(lp.poll_response(resp(None, "t")), PollAction::Unhandled);
 }
@@ -38,7 +59,13 @@ fn error_statuses() {
 #[test]
 fn first_poll_without_a_token_is_not_session_gone() {
     let mut lp = Lp::new();
-    assert_eq!(lp.poll_response(Some(PollResponse { status: Some(204.0), token: Token::Null })), PollAction::Poll);
+    assert_eq!(
+        lp.poll_response(Some(PollResponse {
+            status: Some(204.0),
+            token: Token::Null
+        })),
+        PollAction::Poll
+    );
     assert_eq!(lp.poll_response(resp(Some(410.0), "t")), PollAction::Open);
 }
 
@@ -100,8 +127,18 @@ fn a_failed_post_fails_and_stop_clears_everything() {
     lp.message_timer_fired(&3);
     assert_eq!(lp.batch_acked(post.batch, false), AckAction::Failed);
     let stopped = lp.stop(CONNECTING);
-    assert_eq!(stopped, Stopped { reqs: vec![r1, r2], message_timers: vec![4], batch_timer: Some(7) });
-    assert!(!lp.finish_request(r1), "an aborted request's callback is not ours any more");
+    assert_eq!(
+        stopped,
+        Stopped {
+            reqs: vec![r1, r2],
+            message_timers: vec![4],
+            batch_timer: Some(7)
+        }
+    );
+    assert!(
+        !lp.finish_request(r1),
+        "an aborted request's callback is not ours any more"
+    );
     assert!(!lp.awaiting_batch_ack);
     assert!(lp.batch_buffer.is_empty());
     assert_eq!(lp.send("c".into()), SendAction::ArmBatchTimer);
@@ -116,7 +153,10 @@ fn normalize_endpoint_examples() {
         normalize_endpoint("ws://h/socket/websocket?vsn=2.0.0"),
         "http://h/socket/longpoll?vsn=2.0.0"
     );
-    assert_eq!(normalize_endpoint("wss://h/websocket/websocket?vsn=2.0.0"), "https://h/websocket/longpoll?vsn=2.0.0");
+    assert_eq!(
+        normalize_endpoint("wss://h/websocket/websocket?vsn=2.0.0"),
+        "https://h/websocket/longpoll?vsn=2.0.0"
+    );
     // An endpoint that already had a query string (PROTOCOL §1.2): the last /websocket wins.
     assert_eq!(
         normalize_endpoint("ws://h/s?x=1/websocket&vsn=2.0.0"),

@@ -26,10 +26,17 @@ impl Model {
     }
 
     fn list(&self) -> Vec<String> {
-        let mut ints: Vec<(u32, String)> =
-            self.created.iter().filter_map(|k| array_index(k).map(|i| (i, k.clone()))).collect();
+        let mut ints: Vec<(u32, String)> = self
+            .created
+            .iter()
+            .filter_map(|k| array_index(k).map(|i| (i, k.clone())))
+            .collect();
         ints.sort();
-        let strs = self.created.iter().filter(|k| array_index(k).is_none()).cloned();
+        let strs = self
+            .created
+            .iter()
+            .filter(|k| array_index(k).is_none())
+            .cloned();
         ints.into_iter().map(|(_, k)| k).chain(strs).collect()
     }
 }
@@ -40,7 +47,10 @@ fn integer_like_keys_come_first_in_ascending_order() {
     for k in ["b", "10", "2", "a"] {
         o.insert(k);
     }
-    let order: Vec<usize> = ["2", "10", "b", "a"].iter().map(|k| o.position(k).unwrap()).collect();
+    let order: Vec<usize> = ["2", "10", "b", "a"]
+        .iter()
+        .map(|k| o.position(k).unwrap())
+        .collect();
     assert_eq!(order, [0, 1, 2, 3]);
     // Deleting a string key and adding it again moves it to the end.
     o.remove("b");

@@ -52,7 +52,13 @@ fn reply_without_a_status_stops_the_timeout_but_runs_no_hook() {
     t.receive(&p, "ok", "ok");
     t.receive(&p, "timeout", "timeout");
     t.recv(&frame("3", "4", "t", "phx_reply", r#"{"response":{}}"#));
-    t.recv(&frame("3", "4", "t", "phx_reply", r#"{"status":"ok","response":{}}"#));
+    t.recv(&frame(
+        "3",
+        "4",
+        "t",
+        "phx_reply",
+        r#"{"status":"ok","response":{}}"#,
+    ));
     t.advance(20_000.0);
     t.expect_calls(&[]);
 }
@@ -63,7 +69,13 @@ fn reply_with_a_non_string_status_runs_no_hook() {
     let (ch, _) = t.joined("t");
     let p = t.push(&ch, "ask", "{}");
     t.receive(&p, "5", "five");
-    t.recv(&frame("3", "4", "t", "phx_reply", r#"{"status":5,"response":{}}"#));
+    t.recv(&frame(
+        "3",
+        "4",
+        "t",
+        "phx_reply",
+        r#"{"status":5,"response":{}}"#,
+    ));
     t.expect_calls(&[]);
 }
 
@@ -74,7 +86,9 @@ fn null_reply_throws_out_of_onmessage_after_cancelling_the_timeout() {
     let p = t.push(&ch, "ask", "{}");
     t.receive(&p, "timeout", "timeout");
     t.sock_on_message("sockMsg");
-    assert!(t.try_recv(&frame("3", "4", "t", "phx_reply", "null")).is_err());
+    assert!(t
+        .try_recv(&frame("3", "4", "t", "phx_reply", "null"))
+        .is_err());
     t.expect_calls(&[]); // socket onMessage skipped
     t.advance(20_000.0);
     t.expect_calls(&[]); // the timeout was cancelled before the throw
@@ -102,7 +116,10 @@ fn zero_timeout_times_out_at_once() {
 
 #[test]
 fn a_reset_join_push_keeps_its_timer_which_fires_with_no_event() {
-    let t = Harness::build(Opts { rejoin_after_ms: Some(backoff(|_| 20_000.0)), ..Opts::default() });
+    let t = Harness::build(Opts {
+        rejoin_after_ms: Some(backoff(|_| 20_000.0)),
+        ..Opts::default()
+    });
     let ch = t.channel("t");
     let jp = t.join(&ch);
     t.receive(&jp, "timeout", "timeout");

@@ -4,7 +4,10 @@ use std::rc::Rc;
 use super::harness::*;
 
 fn reconnect_delays(t: &Harness) -> Vec<String> {
-    t.take_timers().into_iter().filter(|k| k.starts_with("reconnect")).collect()
+    t.take_timers()
+        .into_iter()
+        .filter(|k| k.starts_with("reconnect"))
+        .collect()
 }
 
 #[test]
@@ -24,7 +27,10 @@ fn reconnect_backoff_table_then_5000() {
         assert_eq!(t.transports().len(), before + 1);
         delays.push(ms);
     }
-    assert_eq!(delays, [10.0, 50.0, 100.0, 150.0, 200.0, 250.0, 500.0, 1000.0, 2000.0, 5000.0, 5000.0]);
+    assert_eq!(
+        delays,
+        [10.0, 50.0, 100.0, 150.0, 200.0, 250.0, 500.0, 1000.0, 2000.0, 5000.0, 5000.0]
+    );
     // An open resets the tries.
     t.open();
     t.server_close(1006.0);
@@ -33,13 +39,19 @@ fn reconnect_backoff_table_then_5000() {
 
 #[test]
 fn custom_reconnect_after_ms_gets_one_based_tries() {
-    let t = Harness::build(Opts { reconnect_after_ms: Some(backoff(|n| f64::from(n) * 100.0)), ..Opts::default() });
+    let t = Harness::build(Opts {
+        reconnect_after_ms: Some(backoff(|n| f64::from(n) * 100.0)),
+        ..Opts::default()
+    });
     t.connect();
     for _ in 0..3 {
         t.fail_connect();
         t.step();
     }
-    assert_eq!(reconnect_delays(&t), ["reconnect 100", "reconnect 200", "reconnect 300"]);
+    assert_eq!(
+        reconnect_delays(&t),
+        ["reconnect 100", "reconnect 200", "reconnect 300"]
+    );
 }
 
 #[test]
@@ -53,11 +65,20 @@ fn rejoin_backoff_table_then_10000() {
     for _ in 0..5 {
         let r = t.join_ref(&ch);
         t.take_timers();
-        t.recv(&reply(&r, &r, "room:lobby", "error", r#"{"reason":"nope"}"#));
+        t.recv(&reply(
+            &r,
+            &r,
+            "room:lobby",
+            "error",
+            r#"{"reason":"nope"}"#,
+        ));
         assert_eq!(t.state(&ch), "errored");
         let timers = t.take_timers();
         assert_eq!(timers.len(), 1, "{timers:?}");
-        let ms: f64 = timers[0].trim_start_matches("rejoin room:lobby ").parse().unwrap();
+        let ms: f64 = timers[0]
+            .trim_start_matches("rejoin room:lobby ")
+            .parse()
+            .unwrap();
         t.take_sent();
         t.advance(ms - 1.0);
         t.expect_sent(&[]);
@@ -77,7 +98,10 @@ fn rejoin_backoff_table_then_10000() {
 
 #[test]
 fn custom_rejoin_after_ms() {
-    let t = Harness::build(Opts { rejoin_after_ms: Some(backoff(|n| f64::from(n) * 7.0)), ..Opts::default() });
+    let t = Harness::build(Opts {
+        rejoin_after_ms: Some(backoff(|n| f64::from(n) * 7.0)),
+        ..Opts::default()
+    });
     let (_ch, _) = t.joined("t");
     t.recv(&frame("3", "3", "t", "phx_error", "{}"));
     assert_eq!(t.take_timers(), ["rejoin t 7"]);
@@ -91,9 +115,19 @@ fn join_error_then_rejoin() {
     t.receive(&jp, "error", "error");
     t.connect();
     t.open();
-    t.recv(&reply("3", "3", "room:lobby", "error", r#"{"reason":"unauthorized"}"#));
+    t.recv(&reply(
+        "3",
+        "3",
+        "room:lobby",
+        "error",
+        r#"{"reason":"unauthorized"}"#,
+    ));
     t.expect_calls(&[r#"error({"reason":"unauthorized"})"#]);
-    assert_eq!(t.join_ref(&ch), "3", "an error reply does not reset the join push");
+    assert_eq!(
+        t.join_ref(&ch),
+        "3",
+        "an error reply does not reset the join push"
+    );
     t.take_sent();
     t.advance(1000.0);
     t.expect_sent(&[r#"["4","4","room:lobby","phx_join",{}]"#]);
@@ -111,11 +145,17 @@ fn join_timeout_sends_a_leave_resets_and_rejoins() {
     t.advance(10_000.0);
     assert_eq!(
         t.take_log(),
-        [r#"#1 > ["3","4","room:lobby","phx_leave",{}]"#, "timeout({})"]
+        [
+            r#"#1 > ["3","4","room:lobby","phx_leave",{}]"#,
+            "timeout({})"
+        ]
     );
     assert_eq!(t.state(&ch), "errored");
     assert_eq!(t.join_ref(&ch), "null");
-    assert_eq!(t.take_timers(), ["push_timeout phx_leave 10000", "rejoin room:lobby 1000"]);
+    assert_eq!(
+        t.take_timers(),
+        ["push_timeout phx_leave 10000", "rejoin room:lobby 1000"]
+    );
     t.advance(1000.0);
     t.expect_sent(&[r#"["5","5","room:lobby","phx_join",{}]"#]);
     // A late reply to the first join is stale.
@@ -143,9 +183,19 @@ fn server_phx_error_rejoins_after_backoff() {
     let (ch, jp) = t.joined("room:lobby");
     t.on_error(&ch, "onError");
     t.receive(&jp, "ok", "joinOk");
-    t.recv(&frame("3", "3", "room:lobby", "phx_error", r#"{"reason":"crash"}"#));
+    t.recv(&frame(
+        "3",
+        "3",
+        "room:lobby",
+        "phx_error",
+        r#"{"reason":"crash"}"#,
+    ));
     t.expect_calls(&["joinOk({})", r#"onError({"reason":"crash"})"#]);
-    assert_eq!(t.join_ref(&ch), "3", "a joined channel keeps its join_ref until the rejoin");
+    assert_eq!(
+        t.join_ref(&ch),
+        "3",
+        "a joined channel keeps its join_ref until the rejoin"
+    );
     t.advance(1000.0);
     t.expect_sent(&[r#"["4","4","room:lobby","phx_join",{}]"#]);
     t.recv(&reply("4", "4", "room:lobby", "ok", "{}"));
@@ -162,7 +212,10 @@ fn errored_channels_rejoin_at_once_when_the_socket_reopens() {
     t.advance(10.0);
     t.clear();
     t.open();
-    assert_eq!(t.take_log(), [r#"#2 > ["5","5","room:lobby","phx_join",{}]"#, "onOpen()"]);
+    assert_eq!(
+        t.take_log(),
+        [r#"#2 > ["5","5","room:lobby","phx_join",{}]"#, "onOpen()"]
+    );
 }
 
 #[test]
@@ -179,7 +232,10 @@ fn rejoins_interleave_with_user_open_callbacks_by_registration_order() {
     t.advance(10.0);
     t.clear();
     t.open();
-    assert_eq!(t.take_log(), ["first()", r#"#2 > ["6","6","t","phx_join",{}]"#, "last()"]);
+    assert_eq!(
+        t.take_log(),
+        ["first()", r#"#2 > ["6","6","t","phx_join",{}]"#, "last()"]
+    );
 }
 
 #[test]
@@ -189,7 +245,11 @@ fn socket_error_resets_rejoin_timers() {
     t.recv(&frame("3", "3", "t", "phx_error", "{}"));
     assert!(t.pending_timers().iter().any(|k| k.starts_with("rejoin")));
     t.error();
-    assert!(t.pending_timers().iter().all(|k| !k.starts_with("rejoin")), "{:?}", t.pending_timers());
+    assert!(
+        t.pending_timers().iter().all(|k| !k.starts_with("rejoin")),
+        "{:?}",
+        t.pending_timers()
+    );
     assert_eq!(t.state(&ch), "errored");
 }
 
@@ -247,7 +307,10 @@ fn reconnect_tries_survive_a_new_connect_attempt_until_an_open() {
     t.fail_connect(); // 50
     t.advance(50.0);
     t.fail_connect(); // 100
-    assert_eq!(reconnect_delays(&t), ["reconnect 10", "reconnect 50", "reconnect 100"]);
+    assert_eq!(
+        reconnect_delays(&t),
+        ["reconnect 10", "reconnect 50", "reconnect 100"]
+    );
     t.advance(100.0);
     t.open();
     t.server_close(1000.0);

@@ -21,10 +21,14 @@ fn leave_inside_the_join_ok_hook() {
     t.on_close(&ch, "onClose");
     let jp = t.join(&ch);
     let weak = Rc::downgrade(&ch);
-    jp.receive(t.host(), "ok", HookCb::User(cb_with("joinOk", move |_| {
-        weak.upgrade().unwrap().leave(None)?;
-        Ok(None)
-    })))
+    jp.receive(
+        t.host(),
+        "ok",
+        HookCb::User(cb_with("joinOk", move |_| {
+            weak.upgrade().unwrap().leave(None)?;
+            Ok(None)
+        })),
+    )
     .unwrap();
     t.connect();
     t.open();
@@ -32,7 +36,11 @@ fn leave_inside_the_join_ok_hook() {
     t.recv(&reply("3", "3", "t", "ok", "{}"));
     assert_eq!(
         t.take_log(),
-        ["joinOk({})", r#"#1 > ["3","4","t","phx_leave",{}]"#, r#"onClose("leave", undefined, "3")"#]
+        [
+            "joinOk({})",
+            r#"#1 > ["3","4","t","phx_leave",{}]"#,
+            r#"onClose("leave", undefined, "3")"#
+        ]
     );
     assert_eq!(t.state(&ch), "closed");
     assert!(t.topics().is_empty());
@@ -43,10 +51,13 @@ fn push_inside_a_binding_is_sent_before_socket_on_message() {
     let t = Harness::new();
     let (ch, _) = t.joined("t");
     let weak = Rc::downgrade(&ch);
-    ch.on("ping", BindingCb::User(cb_with("onPing", move |_| {
-        weak.upgrade().unwrap().push("pong", json("{}"), None)?;
-        Ok(None)
-    })));
+    ch.on(
+        "ping",
+        BindingCb::User(cb_with("onPing", move |_| {
+            weak.upgrade().unwrap().push("pong", json("{}"), None)?;
+            Ok(None)
+        })),
+    );
     t.sock_on_message("sockMsg");
     t.clear();
     t.recv(&frame("null", "null", "t", "ping", "{}"));
@@ -66,13 +77,20 @@ fn push_inside_a_reply_hook() {
     let (ch, _) = t.joined("t");
     let p = t.push(&ch, "first", "{}"); // 4
     let weak = Rc::downgrade(&ch);
-    p.receive(t.host(), "ok", HookCb::User(cb_with("ok", move |_| {
-        weak.upgrade().unwrap().push("second", json("{}"), None)?;
-        Ok(None)
-    })))
+    p.receive(
+        t.host(),
+        "ok",
+        HookCb::User(cb_with("ok", move |_| {
+            weak.upgrade().unwrap().push("second", json("{}"), None)?;
+            Ok(None)
+        })),
+    )
     .unwrap();
     t.recv(&reply("3", "4", "t", "ok", "{}"));
-    t.expect_sent(&[r#"["3","4","t","first",{}]"#, r#"["3","5","t","second",{}]"#]);
+    t.expect_sent(&[
+        r#"["3","4","t","first",{}]"#,
+        r#"["3","5","t","second",{}]"#,
+    ]);
 }
 
 #[test]
@@ -96,7 +114,9 @@ fn disconnect_inside_on_close_cancels_the_reconnect() {
     let t = Harness::new();
     let sock = Rc::downgrade(&t.socket);
     t.socket.on_close(SockCb::User(cb_with("onClose", move |_| {
-        sock.upgrade().unwrap().disconnect(None, None, String::new())?;
+        sock.upgrade()
+            .unwrap()
+            .disconnect(None, None, String::new())?;
         Ok(None)
     })));
     t.connect();
@@ -112,10 +132,15 @@ fn disconnect_inside_a_channel_error_during_close_skips_the_reconnect() {
     let t = Harness::new();
     let (ch, _) = t.joined("t");
     let sock = Rc::downgrade(&t.socket);
-    ch.on("phx_error", BindingCb::UserOnError(cb_with("onError", move |_| {
-        sock.upgrade().unwrap().disconnect(None, None, String::new())?;
-        Ok(None)
-    })));
+    ch.on(
+        "phx_error",
+        BindingCb::UserOnError(cb_with("onError", move |_| {
+            sock.upgrade()
+                .unwrap()
+                .disconnect(None, None, String::new())?;
+            Ok(None)
+        })),
+    );
     t.sock_on_close("onClose");
     t.take_timers();
     t.server_close(1006.0);
@@ -136,10 +161,15 @@ fn disconnect_inside_a_channel_error_on_heartbeat_timeout_skips_the_reconnect() 
     let t = Harness::new();
     let (ch, _) = t.joined("t");
     let sock = Rc::downgrade(&t.socket);
-    ch.on("phx_error", BindingCb::UserOnError(cb_with("onError", move |_| {
-        sock.upgrade().unwrap().disconnect(None, None, String::new())?;
-        Ok(None)
-    })));
+    ch.on(
+        "phx_error",
+        BindingCb::UserOnError(cb_with("onError", move |_| {
+            sock.upgrade()
+                .unwrap()
+                .disconnect(None, None, String::new())?;
+            Ok(None)
+        })),
+    );
     t.advance(60_000.0);
     t.expect_calls(&[r#"onError({"source":"transport","reason":"heartbeat_timeout"})"#]);
     t.advance(60_000.0);
@@ -151,16 +181,23 @@ fn connect_inside_a_channel_error_on_heartbeat_timeout_wins_over_the_reconnect()
     let t = Harness::new();
     let (ch, _) = t.joined("t");
     let sock = Rc::downgrade(&t.socket);
-    ch.on("phx_error", BindingCb::UserOnError(cb_with("onError", move |_| {
-        let s = sock.upgrade().unwrap();
-        s.disconnect(None, None, String::new())?;
-        s.connect()?;
-        Ok(None)
-    })));
+    ch.on(
+        "phx_error",
+        BindingCb::UserOnError(cb_with("onError", move |_| {
+            let s = sock.upgrade().unwrap();
+            s.disconnect(None, None, String::new())?;
+            s.connect()?;
+            Ok(None)
+        })),
+    );
     t.advance(60_000.0);
     assert_eq!(t.transports().len(), 2);
     t.advance(10_000.0);
-    assert_eq!(t.transports().len(), 2, "the teardown's reconnect is superseded");
+    assert_eq!(
+        t.transports().len(),
+        2,
+        "the teardown's reconnect is superseded"
+    );
 }
 
 #[test]
@@ -186,10 +223,13 @@ fn channel_left_during_a_broadcast_still_gets_it_from_the_snapshot() {
     t.open();
     t.join(&b);
     let bw = Rc::downgrade(&b);
-    a.on("x", BindingCb::User(cb_with("a", move |_| {
-        bw.upgrade().unwrap().leave(None)?;
-        Ok(None)
-    })));
+    a.on(
+        "x",
+        BindingCb::User(cb_with("a", move |_| {
+            bw.upgrade().unwrap().leave(None)?;
+            Ok(None)
+        })),
+    );
     t.on(&b, "x", "b");
     t.recv(&frame("null", "null", "t", "x", "{}"));
     t.expect_calls(&["a({}, null, undefined)", r#"b({}, null, "5")"#]);
@@ -224,10 +264,13 @@ fn leave_inside_on_error_during_a_failed_connect() {
     let ch = t.channel("t");
     t.on_close(&ch, "onClose");
     let weak = Rc::downgrade(&ch);
-    ch.on("phx_error", BindingCb::UserOnError(cb_with("onError", move |_| {
-        weak.upgrade().unwrap().leave(None)?;
-        Ok(None)
-    })));
+    ch.on(
+        "phx_error",
+        BindingCb::UserOnError(cb_with("onError", move |_| {
+            weak.upgrade().unwrap().leave(None)?;
+            Ok(None)
+        })),
+    );
     t.join(&ch);
     t.connect();
     t.fail_connect();
@@ -251,7 +294,10 @@ fn an_exception_in_a_binding_skips_the_rest_of_the_dispatch() {
     t.sock_on_message("sockMsg");
     t.connect();
     t.open();
-    assert_eq!(t.try_recv(&frame("null", "null", "t", "x", "{}")), Err(JsError("a1".into())));
+    assert_eq!(
+        t.try_recv(&frame("null", "null", "t", "x", "{}")),
+        Err(JsError("a1".into()))
+    );
     t.expect_calls(&["a1({}, null, undefined)"]);
 }
 
@@ -260,7 +306,8 @@ fn an_exception_in_a_receive_hook_skips_later_hooks() {
     let t = Harness::new();
     let (ch, _) = t.joined("t");
     let p = t.push(&ch, "ask", "{}");
-    p.receive(t.host(), "ok", HookCb::User(boom("first"))).unwrap();
+    p.receive(t.host(), "ok", HookCb::User(boom("first")))
+        .unwrap();
     t.receive(&p, "ok", "second");
     assert!(t.try_recv(&reply("3", "4", "t", "ok", "{}")).is_err());
     t.expect_calls(&["first({})"]);
@@ -294,11 +341,15 @@ fn an_exception_in_a_timer_is_uncaught_and_the_clock_goes_on() {
     let t = Harness::new();
     let (ch, _) = t.joined("t");
     let p = t.push(&ch, "ask", "{}");
-    p.receive(t.host(), "timeout", HookCb::User(boom("timeout"))).unwrap();
+    p.receive(t.host(), "timeout", HookCb::User(boom("timeout")))
+        .unwrap();
     t.advance(10_000.0);
     assert_eq!(t.take_uncaught(), ["uncaught timeout"]);
     t.advance(20_000.0);
-    t.expect_sent(&[r#"["3","4","t","ask",{}]"#, r#"[null,"5","phoenix","heartbeat",{}]"#]);
+    t.expect_sent(&[
+        r#"["3","4","t","ask",{}]"#,
+        r#"[null,"5","phoenix","heartbeat",{}]"#,
+    ]);
 }
 
 #[test]
@@ -345,10 +396,13 @@ fn disconnect_inside_socket_on_message_still_runs_the_ping_callback() {
     t.connect();
     t.open();
     let sock = Rc::downgrade(&t.socket);
-    t.socket.on_message(SockCb::User(cb_with("onMessage", move |_| {
-        sock.upgrade().unwrap().disconnect(None, None, String::new())?;
-        Ok(None)
-    })));
+    t.socket
+        .on_message(SockCb::User(cb_with("onMessage", move |_| {
+            sock.upgrade()
+                .unwrap()
+                .disconnect(None, None, String::new())?;
+            Ok(None)
+        })));
     assert!(t.socket.ping(cb("pong")).unwrap());
     t.advance(5.0);
     t.recv(&reply("null", "2", "phoenix", "ok", "{}"));
@@ -377,17 +431,23 @@ fn a_binding_that_rejoins_another_channel_during_a_transport_error() {
     t.recv(&reply("5", "5", "a", "ok", "{}"));
     t.recv(&reply("6", "6", "b", "ok", "{}"));
     let bw = Rc::downgrade(&b);
-    a.on("phx_error", BindingCb::UserOnError(cb_with("aError", move |_| {
-        let b = bw.upgrade().unwrap();
-        let sock = b.socket.upgrade().unwrap();
-        b.rejoin(&sock, 10_000.0)?;
-        Ok(None)
-    })));
+    a.on(
+        "phx_error",
+        BindingCb::UserOnError(cb_with("aError", move |_| {
+            let b = bw.upgrade().unwrap();
+            let sock = b.socket.upgrade().unwrap();
+            b.rejoin(&sock, 10_000.0)?;
+            Ok(None)
+        })),
+    );
     t.take_sent();
     t.error();
     t.expect_calls(&[r#"aError({"source":"transport","reason":"connection_error"})"#]);
     assert_eq!(t.state(&b), "joining");
-    t.expect_sent(&[r#"["6","7","b","phx_leave",{}]"#, r#"["8","8","b","phx_join",{}]"#]);
+    t.expect_sent(&[
+        r#"["6","7","b","phx_leave",{}]"#,
+        r#"["8","8","b","phx_join",{}]"#,
+    ]);
     assert_eq!(t.topics(), ["a"]);
 }
 
@@ -442,7 +502,9 @@ fn disconnect_inside_on_open_before_a_channel_rejoin_buffers_the_rejoin() {
     let sock = Rc::downgrade(&t.socket);
     t.socket.on_open(SockCb::User(cb_with("onOpen", move |_| {
         if q.get() {
-            sock.upgrade().unwrap().disconnect(None, None, String::new())?;
+            sock.upgrade()
+                .unwrap()
+                .disconnect(None, None, String::new())?;
         }
         Ok(None)
     }))); // 1

@@ -33,7 +33,10 @@ fn connect_builds_the_url_and_is_a_no_op_while_connecting_or_open() {
     let t = Harness::new();
     t.connect();
     t.connect();
-    assert_eq!(t.take_transport_ops(), ["#1 new ws://example.com/socket/websocket?vsn=2.0.0"]);
+    assert_eq!(
+        t.take_transport_ops(),
+        ["#1 new ws://example.com/socket/websocket?vsn=2.0.0"]
+    );
     assert_eq!(t.socket.connection_state(), "connecting");
     t.open();
     t.connect();
@@ -50,7 +53,10 @@ fn params_and_auth_token_reach_the_transport() {
     });
     t.connect();
     let tr = t.transport();
-    assert_eq!(tr.url, "ws://example.com/socket/websocket?token=a%20b&vsn=2.0.0");
+    assert_eq!(
+        tr.url,
+        "ws://example.com/socket/websocket?token=a%20b&vsn=2.0.0"
+    );
     assert_eq!(tr.protocols.as_deref(), Some("base64url.bearer.phx.YWJj"));
 }
 
@@ -62,7 +68,11 @@ fn connect_is_a_no_op_while_waiting_to_reconnect() {
     t.server_close(1006.0);
     t.take_timers();
     t.connect();
-    assert_eq!(t.transports().len(), 1, "connect() must not cut the backoff short");
+    assert_eq!(
+        t.transports().len(),
+        1,
+        "connect() must not cut the backoff short"
+    );
     t.advance(9.0);
     assert_eq!(t.transports().len(), 1);
     t.advance(1.0);
@@ -83,7 +93,9 @@ fn disconnect_calls_back_after_polling_ready_state() {
     t.connect();
     t.open();
     t.clear();
-    t.socket.disconnect(Some(cb("done")), Some(4000.0), "bye".into()).unwrap();
+    t.socket
+        .disconnect(Some(cb("done")), Some(4000.0), "bye".into())
+        .unwrap();
     assert_eq!(t.take_transport_ops(), ["#1 close(4000, \"bye\")"]);
     t.expect_calls(&[]);
     // The close event comes first (0 ms), the callback at the first poll (150 ms).
@@ -110,7 +122,10 @@ fn disconnect_gives_up_waiting_for_close_after_1500_ms() {
     assert_eq!(t.take_timers(), ["closed_wait 150"]);
     t.advance(1499.0);
     t.expect_calls(&[]);
-    assert_eq!(t.take_timers(), ["closed_wait 300", "closed_wait 450", "closed_wait 600"]);
+    assert_eq!(
+        t.take_timers(),
+        ["closed_wait 300", "closed_wait 450", "closed_wait 600"]
+    );
     t.advance(1.0);
     t.expect_calls(&["done()"]);
     assert!(t.socket.connection().is_none());
@@ -124,12 +139,18 @@ fn disconnect_waits_for_the_buffer_to_drain_first() {
     t.clear();
     t.transport().buffered.set(true);
     t.disconnect_cb("done");
-    assert!(t.take_transport_ops().is_empty(), "not closed while bufferedAmount > 0");
+    assert!(
+        t.take_transport_ops().is_empty(),
+        "not closed while bufferedAmount > 0"
+    );
     t.advance(150.0);
     t.transport().buffered.set(false);
     t.advance(300.0);
     assert_eq!(t.take_transport_ops(), ["#1 close()"]);
-    assert_eq!(t.take_timers(), ["buffer_wait 150", "buffer_wait 300", "closed_wait 150"]);
+    assert_eq!(
+        t.take_timers(),
+        ["buffer_wait 150", "buffer_wait 300", "closed_wait 150"]
+    );
     t.advance(150.0);
     t.expect_calls(&["done()"]);
 }
@@ -268,7 +289,11 @@ fn order_on_server_close_is_channel_errors_then_reconnect_then_on_close() {
             r#"onClose({"code":1000,"reason":"","wasClean":true})"#,
         ]
     );
-    assert_eq!(t.take_timers(), ["reconnect 10"], "any server close reconnects, 1000 too");
+    assert_eq!(
+        t.take_timers(),
+        ["reconnect 10"],
+        "any server close reconnects, 1000 too"
+    );
 }
 
 #[test]
@@ -301,7 +326,8 @@ fn messages_of_a_replaced_transport_are_ignored() {
     let old = t.transport();
     t.disconnect();
     t.connect();
-    t.recv_on(&old, &frame("null", "null", "room:lobby", "msg", "{}")).unwrap();
+    t.recv_on(&old, &frame("null", "null", "room:lobby", "msg", "{}"))
+        .unwrap();
     t.error_on(&old).unwrap();
     t.expect_calls(&[]);
 }
@@ -329,7 +355,10 @@ fn socket_on_message_sees_every_message_after_the_channels() {
 #[test]
 fn ping_sends_a_heartbeat_and_reports_the_round_trip() {
     let t = Harness::new();
-    assert!(!t.socket.ping(cb("pong")).unwrap(), "false when not connected");
+    assert!(
+        !t.socket.ping(cb("pong")).unwrap(),
+        "false when not connected"
+    );
     t.connect();
     t.open();
     assert!(t.socket.ping(cb("pong")).unwrap());
@@ -357,7 +386,10 @@ fn a_ping_is_forgotten_with_its_connection() {
 #[test]
 fn an_exception_in_on_open_skips_the_later_callbacks() {
     let t = Harness::new();
-    t.socket.on_open(crate::core::socket::SockCb::User(cb_with("boom", |_| Err(JsError("boom".into())))));
+    t.socket
+        .on_open(crate::core::socket::SockCb::User(cb_with("boom", |_| {
+            Err(JsError("boom".into()))
+        })));
     t.sock_on_open("later");
     t.connect();
     assert_eq!(t.try_open(), Err(JsError("boom".into())));
@@ -373,24 +405,35 @@ fn an_exception_in_a_channel_error_callback_skips_reconnect_and_on_close() {
     let (ch, _) = t.joined("room:lobby");
     ch.on(
         "phx_error",
-        crate::core::channel::BindingCb::UserOnError(cb_with("throws", |_| Err(JsError("x".into())))),
+        crate::core::channel::BindingCb::UserOnError(cb_with("throws", |_| {
+            Err(JsError("x".into()))
+        })),
     );
     t.sock_on_close("onClose");
     assert_eq!(t.try_server_close(1006.0), Err(JsError("x".into())));
     t.expect_calls(&[r#"throws({"source":"transport","reason":"connection_closed"})"#]);
-    assert!(t.take_timers().is_empty(), "phoenix.js throws before scheduling the reconnect");
+    assert!(
+        t.take_timers().is_empty(),
+        "phoenix.js throws before scheduling the reconnect"
+    );
 }
 
 #[test]
 fn reconnect_timer_while_page_hidden_tears_down_without_reconnecting() {
-    let t = Harness::build(Opts { logger: true, ..Opts::default() });
+    let t = Harness::build(Opts {
+        logger: true,
+        ..Opts::default()
+    });
     t.connect();
     t.open();
     t.server_close(1006.0);
     t.take_logs();
     t.w.page_hidden.set(true);
     t.advance(10.0);
-    assert_eq!(t.take_logs(), ["Not reconnecting as page is hidden!: undefined"]);
+    assert_eq!(
+        t.take_logs(),
+        ["Not reconnecting as page is hidden!: undefined"]
+    );
     assert_eq!(t.transports().len(), 1);
     assert!(t.socket.connection().is_none());
     // Shown again: the unintended close reconnects at once.
@@ -430,7 +473,13 @@ fn pagehide_disconnects_and_pageshow_reconnects() {
     t.connect();
     t.open();
     t.socket.handle_pagehide().unwrap();
-    assert_eq!(t.take_transport_ops(), ["#1 new ws://example.com/socket/websocket?vsn=2.0.0", "#1 close()"]);
+    assert_eq!(
+        t.take_transport_ops(),
+        [
+            "#1 new ws://example.com/socket/websocket?vsn=2.0.0",
+            "#1 close()"
+        ]
+    );
     t.advance(1000.0);
     t.socket.handle_pageshow().unwrap();
     assert_eq!(t.transports().len(), 2);
@@ -438,7 +487,10 @@ fn pagehide_disconnects_and_pageshow_reconnects() {
 
 #[test]
 fn logger_lines_for_connect_push_and_receive() {
-    let t = Harness::build(Opts { logger: true, ..Opts::default() });
+    let t = Harness::build(Opts {
+        logger: true,
+        ..Opts::default()
+    });
     let ch = t.channel("room:lobby");
     t.join(&ch);
     t.connect();
@@ -456,7 +508,10 @@ fn logger_lines_for_connect_push_and_receive() {
 
 #[test]
 fn receive_log_throws_on_a_null_payload() {
-    let t = Harness::build(Opts { logger: true, ..Opts::default() });
+    let t = Harness::build(Opts {
+        logger: true,
+        ..Opts::default()
+    });
     t.connect();
     t.open();
     assert!(t.try_recv(r#"[null,null,"t","e",null]"#).is_err());
