@@ -2,17 +2,14 @@
 # Installs everything the build and the tests need. Idempotent: each step is skipped when the
 # tool is already there at the right version. Works as root on a fresh Debian 12 machine and in
 # CI (CI=true, no stdin). Only crates.io, npm and Debian's apt are used; nothing is downloaded
-# from anywhere else (wasm-pack is later run with `--mode no-install` and finds these tools).
+# from anywhere else.
 #
 #   bash scripts/setup.sh
 #
 # Pinned versions:
 #   - wasm-bindgen-cli: exactly the `wasm-bindgen` version in Cargo.lock (read below);
-#   - wasm-pack: WASM_PACK_VERSION;
 #   - wasm-opt: the npm devDependency `binaryen` (node_modules/.bin/wasm-opt), via `npm ci`.
 set -euo pipefail
-
-WASM_PACK_VERSION="${WASM_PACK_VERSION:-0.15.1}"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -51,15 +48,8 @@ else
   rustup target add wasm32-unknown-unknown
 fi
 
-# 2. wasm-pack.
-have_wp="$(wasm-pack --version 2>/dev/null | awk '{print $2}' || true)"
-if [ "$have_wp" = "$WASM_PACK_VERSION" ]; then
-  log "ok: wasm-pack $have_wp"
-else
-  cargo_install wasm-pack "$WASM_PACK_VERSION"
-fi
-
-# 3. wasm-bindgen-cli, exactly the version of the wasm-bindgen crate in Cargo.lock.
+# 2. wasm-bindgen-cli, exactly the version of the wasm-bindgen crate in Cargo.lock. The build calls
+#    it directly (wasm-pack added nothing to that and cost minutes of compiling on a new machine).
 WBG_VERSION="$(awk '
   $0 == "[[package]]" { name = "" }
   /^name = / { gsub(/"/, "", $3); name = $3 }
@@ -73,7 +63,7 @@ else
   cargo_install wasm-bindgen-cli "$WBG_VERSION"
 fi
 
-# 4. Debian Chromium for the browser tests (playwright-core drives it; no browser download).
+# 3. Debian Chromium for the browser tests (playwright-core drives it; no browser download).
 if [ -x /usr/bin/chromium ]; then
   log "ok: /usr/bin/chromium"
 elif command -v apt-get >/dev/null 2>&1; then
@@ -84,7 +74,7 @@ else
   die "/usr/bin/chromium missing and apt-get unavailable"
 fi
 
-# 5. npm devDependencies (esbuild, binaryen's wasm-opt, playwright-core, phoenix, ws).
+# 4. npm devDependencies (esbuild, binaryen's wasm-opt, playwright-core, phoenix, ws).
 # A stamp of package.json + package-lock.json decides whether node_modules is current.
 stamp_file="node_modules/.phoenix-wasm-setup-stamp"
 stamp="$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)"
@@ -103,6 +93,6 @@ fi
 node_modules/.bin/wasm-opt --version >/dev/null || die "wasm-opt (npm binaryen) does not run"
 node_modules/.bin/esbuild --version >/dev/null || die "esbuild does not run"
 
-log "done: $(rustc --version), wasm-pack $(wasm-pack --version | awk '{print $2}'),"\
+log "done: $(rustc --version),"\
 " wasm-bindgen $(wasm-bindgen --version | awk '{print $2}'), $(wasm-opt --version),"\
 " $(/usr/bin/chromium --version 2>/dev/null || echo 'chromium ?')"

@@ -274,7 +274,7 @@ impl JsChannel {
             set(&o, "ref", &JsValue::from_f64(b.ref_ as f64));
             let f: JsValue = match b.cb {
                 BindingCb::User(f) | BindingCb::UserOnError(f) => f.into(),
-                _ => Function::new_no_args("").into(),
+                _ => super::globals::noop().into(),
             };
             set(&o, "callback", &f);
             arr.push(&o);
@@ -331,8 +331,7 @@ impl JsChannel {
 }
 
 thread_local! {
-    static IDENTITY_HOOK: JsValue =
-        Function::new_with_args("_event, payload, _ref", "return payload").into();
+    static IDENTITY_HOOK: JsValue = super::globals::identity_hook().into();
 }
 
 /// The default `onMessage`: returns the payload.

@@ -28,6 +28,20 @@ extern "C" {
     fn to_object(v: &JsValue) -> JsValue;
 }
 
+#[wasm_bindgen(module = "/js/shims.js")]
+extern "C" {
+    /// A fresh no-op function.
+    pub fn noop() -> Function;
+    /// `closure(value)`: a function returning the value.
+    pub fn closure(v: &JsValue) -> Function;
+    /// The default `channel.onMessage`: `(event, payload, ref) => payload`.
+    #[wasm_bindgen(js_name = identityHook)]
+    pub fn identity_hook() -> Function;
+    /// The logger of `debug: true`.
+    #[wasm_bindgen(js_name = debugLogger)]
+    pub fn debug_logger() -> Function;
+}
+
 /// `global` of `constants.js`: `self`, else `window`, else `globalThis`.
 pub fn global() -> JsValue {
     let g: JsValue = js_sys::global().into();

@@ -77,7 +77,7 @@ impl JsHost {
             encode: RefCell::new(None),
             decode: RefCell::new(None),
             long_poll: RefCell::new(JsValue::UNDEFINED),
-            noop: Function::new_no_args("").into(),
+            noop: super::globals::noop().into(),
             long_poll_fallback_ms: RefCell::new(JsValue::UNDEFINED),
             session_store: RefCell::new(JsValue::UNDEFINED),
             logger_value: RefCell::new(JsValue::UNDEFINED),

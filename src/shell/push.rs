@@ -183,7 +183,7 @@ impl JsPush {
             set(&o, "status", &JsValue::from_str(&status));
             let f: JsValue = match cb {
                 HookCb::User(f) => f.into(),
-                _ => Function::new_no_args("").into(),
+                _ => super::globals::noop().into(),
             };
             set(&o, "callback", &f);
             arr.push(&o);

@@ -16,16 +16,9 @@ use crate::core::host::{Outgoing, Param};
 use crate::core::socket::{Options, SockCb, SocketInner};
 use crate::core::timer::{default_reconnect_after_ms, default_rejoin_after_ms};
 
-thread_local! {
-    static CLOSURE: Function = Function::new_with_args("v", "return function(){ return v }");
-}
-
 /// `closure(value)` of `utils.js`: a function returning the value.
 pub fn closure(v: &JsValue) -> JsValue {
-    CLOSURE.with(|c| {
-        c.call1(&JsValue::UNDEFINED, v)
-            .unwrap_or(JsValue::UNDEFINED)
-    })
+    globals::closure(v).into()
 }
 
 /// `closure(value)`: functions stay as they are.
@@ -103,10 +96,7 @@ impl JsSocket {
         }
         let mut logger = func(&opts, "logger");
         if logger.is_none() && get(&opts, "debug").is_truthy() {
-            logger = Some(Function::new_with_args(
-                "kind, msg, data",
-                "console.log(`${kind}: ${msg}`, data)",
-            ));
+            logger = Some(globals::debug_logger());
         }
         let binary_type = get(&opts, "binaryType");
         let auth = get(&opts, "authToken");
@@ -422,7 +412,7 @@ impl JsSocket {
                 .map(|(r, cb)| {
                     let f: JsValue = match cb {
                         SockCb::User(f) => f.clone().into(),
-                        _ => Function::new_no_args("").into(),
+                        _ => globals::noop().into(),
                     };
                     JsValue::from(Array::of2(&JsValue::from_str(r), &f))
                 })
