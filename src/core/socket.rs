@@ -1,6 +1,7 @@
 //! phoenix.js `socket.js` and `connection.js`: connections, heartbeats, reconnects, the send
 //! buffer, and message dispatch to channels.
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use super::channel::{Channel, ChannelState};
@@ -181,6 +182,10 @@ impl<H: Host> Clone for Buffered<H> {
 /// Resolved socket options and state (`Socket`'s fields).
 pub struct SocketState<H: Host> {
     pub channels: Rc<Vec<Rc<Channel<H>>>>,
+    /// `channels` grouped by topic, each group in `channels` order: an inbound message visits
+    /// only the channels of its topic instead of every channel (phoenix.js scans them all, which
+    /// is the same result: `isMember` rejects every other topic before any side effect).
+    pub by_topic: HashMap<String, Rc<Vec<Rc<Channel<H>>>>>,
     pub send_buffer: Vec<Buffered<H>>,
     pub ref_: f64,
     pub callbacks: StateChangeCallbacks<H>,
@@ -249,6 +254,7 @@ impl<H: Host> SocketInner<H> {
             host,
             st: RefCell::new(SocketState {
                 channels: Rc::new(Vec::new()),
+                by_topic: HashMap::new(),
                 send_buffer: Vec::new(),
                 ref_: 0.0,
                 callbacks: StateChangeCallbacks {
@@ -384,7 +390,10 @@ impl<H: Host> SocketInner<H> {
         params: Param<H>,
     ) -> Result<Rc<Channel<H>>, H::Error> {
         let ch = Channel::new(self, topic, params)?;
-        Rc::make_mut_vec(&mut self.st.borrow_mut().channels).push(ch.clone());
+        let mut st = self.st.borrow_mut();
+        Rc::make_mut_vec(&mut st.channels).push(ch.clone());
+        Rc::make_mut_vec(st.by_topic.entry(topic.to_owned()).or_default()).push(ch.clone());
+        drop(st);
         Ok(ch)
     }
 
@@ -401,6 +410,19 @@ impl<H: Host> SocketInner<H> {
                 .cloned()
                 .collect();
             st.channels = Rc::new(kept);
+            let topic = channel.st.borrow().topic.clone();
+            if let Some(group) = st.by_topic.get_mut(&topic) {
+                let kept: Vec<_> = group
+                    .iter()
+                    .filter(|c| !Rc::ptr_eq(c, channel))
+                    .cloned()
+                    .collect();
+                if kept.is_empty() {
+                    st.by_topic.remove(&topic);
+                } else {
+                    *group = Rc::new(kept);
+                }
+            }
         }
         self.host.channel_removed(channel);
     }
@@ -409,10 +431,16 @@ impl<H: Host> SocketInner<H> {
         self.st.borrow().channels.clone()
     }
 
+    /// The channels of one topic, in `channels` order (a snapshot).
+    pub fn channels_of(&self, topic: &str) -> Option<Rc<Vec<Rc<Channel<H>>>>> {
+        self.st.borrow().by_topic.get(topic).cloned()
+    }
+
     /// `leaveOpenTopic(topic)`: leaves the first joined/joining channel of that topic.
     pub fn leave_open_topic(&self, topic: &str) -> Result<(), H::Error> {
         let dup = self
-            .channels()
+            .channels_of(topic)
+            .unwrap_or_default()
             .iter()
             .find(|c| {
                 let st = c.st.borrow();
@@ -1216,7 +1244,7 @@ impl<H: Host> SocketInner<H> {
                 LogData::Value(payload),
             )?;
         }
-        let channels = self.channels();
+        let channels = self.channels_of(topic).unwrap_or_default();
         for ch in channels.iter() {
             if !ch.is_member(self, topic, event, payload, join_ref)? {
                 continue;

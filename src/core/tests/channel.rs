@@ -430,3 +430,40 @@ fn rejoin_timer_only_rejoins_when_connected_at_fire_time() {
     t.expect_sent(&[]);
     assert_eq!(t.state(&ch), "errored");
 }
+
+#[test]
+fn dispatch_visits_only_the_channels_of_the_topic_in_channels_order() {
+    let t = Harness::new();
+    let a = t.channel("t");
+    let other = t.channel("u");
+    let b = t.channel("t");
+    let c = t.channel("t");
+    t.on(&a, "x", "a");
+    t.on(&other, "x", "other");
+    t.on(&b, "x", "b");
+    t.on(&c, "x", "c");
+    t.connect();
+    t.open();
+    t.recv(&frame("null", "null", "t", "x", "{}"));
+    t.expect_calls(&[
+        "a({}, null, undefined)",
+        "b({}, null, undefined)",
+        "c({}, null, undefined)",
+    ]);
+    // A removed channel leaves its topic's group; the others keep their order.
+    t.socket.remove(&b);
+    t.recv(&frame("null", "null", "t", "x", "{}"));
+    t.expect_calls(&["a({}, null, undefined)", "c({}, null, undefined)"]);
+    t.socket.remove(&a);
+    t.socket.remove(&c);
+    t.recv(&frame("null", "null", "t", "x", "{}"));
+    t.expect_calls(&[]);
+    assert!(t.socket.channels_of("t").is_none());
+    t.recv(&frame("null", "null", "u", "x", "{}"));
+    t.expect_calls(&["other({}, null, undefined)"]);
+    // A new channel of a topic whose group emptied gets a fresh group.
+    let d = t.channel("t");
+    t.on(&d, "x", "d");
+    t.recv(&frame("null", "null", "t", "x", "{}"));
+    t.expect_calls(&["d({}, null, undefined)"]);
+}
