@@ -47,7 +47,7 @@ const CFG = { ...CFG0 };
 if (argv.rounds) CFG.rounds = Number(argv.rounds);
 for (const k of ["dispatch", "rtt", "channels", "members", "diffs"]) if (argv[k]) CFG[k] = Number(argv[k]);
 if (argv["no-fanout"]) CFG.fanout = false;
-const ALL_BENCHES = ["cold", "channels", "rtt", "dispatch", "presence"];
+const ALL_BENCHES = ["cold", "channels", "rtt", "dispatch", "dispatchMany", "presence"];
 const ONLY = argv.only ? String(argv.only).split(",") : ALL_BENCHES;
 const PROFILE = typeof argv.profile === "string" ? argv.profile : null;
 const OUT = path.resolve(ROOT, argv.out || (QUICK ? "bench/results-quick.json" : "bench/results.json"));
@@ -292,10 +292,10 @@ function summarizeProfile(profile) {
 
 let dispatchBlockMs = QUICK ? 800 : 3000;
 
-async function dispatch(ctx, page, cdp, impl, tag, driverToken) {
-  const topic = `bench:dispatch-${tag}`;
+async function dispatch(ctx, page, cdp, impl, tag, driverToken, others = 0) {
+  const topic = `bench:dispatch-${tag}${others ? "-many" : ""}`;
   if (impl === RAW) await page.evaluate(([n, t, tok]) => window.bench.rawDispatchSetup(n, t, tok), [CFG.dispatch, topic, driverToken]);
-  else await page.evaluate(([n, t]) => window.bench.dispatchSetup(n, t), [CFG.dispatch, topic]);
+  else await page.evaluate(([n, t, o]) => window.bench.dispatchSetup(n, t, o), [CFG.dispatch, topic, others]);
   const prod = await producer(ctx.origin, driverToken, topic);
   const blockMs = dispatchBlockMs;
   // The profiler must start before the page is blocked: CDP commands wait for the main thread.
@@ -368,6 +368,7 @@ async function runClient(ctx, impl, round, pageToken, driverToken) {
     }
 
     if (ONLY.includes("dispatch")) r.dispatch = await dispatch(ctx, page, cdp, impl, tag, driverToken);
+    if (ONLY.includes("dispatchMany")) r.dispatchMany = await dispatch(ctx, page, cdp, impl, tag, driverToken, CFG.channels);
 
     if (ONLY.includes("presence") && ctx.hasPresence) {
       r.presence = await withProfile(cdp, "presence", impl, () =>
@@ -390,6 +391,8 @@ const METRICS = [
   { key: "dispatch.msgsPerS", label: () => `Inbound dispatch: ${fmtN(CFG.dispatch)} broadcasts to an \`on\` callback`, unit: "msg/s", higher: true, get: (r) => r.dispatch?.msgsPerS },
   { key: "dispatch.ms", label: () => `Inbound dispatch: time for ${fmtN(CFG.dispatch)}`, unit: "ms", get: (r) => r.dispatch?.ms },
   { key: "dispatch.handlerUsPerMsg", label: "Inbound dispatch: client CPU per message (in the WebSocket `onmessage` handler)", unit: "µs", get: (r) => r.dispatch?.handlerUsPerMsg },
+  { key: "dispatchMany.handlerUsPerMsg", label: () => `Inbound dispatch with ${fmtN(CFG.channels)} other channels joined on the socket: client CPU per message`, unit: "µs", get: (r) => r.dispatchMany?.handlerUsPerMsg },
+  { key: "dispatchMany.msgsPerS", label: () => `Inbound dispatch with ${fmtN(CFG.channels)} other channels joined: ${fmtN(CFG.dispatch)} broadcasts to one of them`, unit: "msg/s", higher: true, get: (r) => r.dispatchMany?.msgsPerS },
   { key: "rtt.p50", label: () => `Push → reply round trip p50 (${fmtN(CFG.rtt)} sequential)`, unit: "ms", get: (r) => r.rtt?.p50 },
   { key: "rtt.p99", label: "Push → reply round trip p99", unit: "ms", get: (r) => r.rtt?.p99 },
   { key: "channels.ms", label: () => `${fmtN(CFG.channels)} channels on one socket: time to join all`, unit: "ms", get: (r) => r.channels?.ms },
@@ -507,6 +510,9 @@ function markdown(report) {
     "the clock runs from the end of the busy loop to the last callback: the client's own dispatch (frame decode, topic " +
     "routing, callback) plus Chromium's WebSocket delivery, which both clients pay alike, not the producer's pace. " +
     "The checksum of every `n` is verified.");
+  L.push(`  *With ${fmtN(report.config.channels)} other channels*: the same, on a socket that first joined ${fmtN(report.config.channels)} ` +
+    "other topics, each with its own `shout` binding (which must never fire): what topic routing costs an app with many channels " +
+    "(phoenix.js tests every channel's topic for every message).");
   L.push("  *Client CPU per message* is the time inside the transport's `onmessage` handler, measured by a `WebSocket` " +
     "subclass both clients are given as `transport` (5 µs timer resolution: the page is cross-origin isolated). The wall-clock " +
     "rate is bounded by Chromium's WebSocket delivery on this machine (the floor row: a bare WebSocket is not much faster " +

@@ -367,7 +367,7 @@ impl<H: Host> Channel<H> {
     ) -> Result<(), H::Error> {
         let hook = self.st.borrow().on_message.clone();
         let handled = match hook {
-            Some(cb) => host.call_hook(&cb, event, payload, ref_, join_ref)?,
+            Some(cb) => host.call_hook(self, &cb, event, payload, ref_, join_ref)?,
             None => payload.clone(),
         };
         if host.truthy(payload) && !host.truthy(&handled) {

@@ -181,9 +181,11 @@ pub trait Host: Sized + 'static {
     ) -> Result<(), Self::Error>;
     /// `reconnectAfterMs(tries)` / `rejoinAfterMs(tries)` supplied by the user.
     fn call_backoff(&self, cb: &Self::Callback, tries: u32) -> Result<f64, Self::Error>;
-    /// A channel's overridden `onMessage(event, payload, ref, joinRef)` hook.
+    /// A channel's overridden `onMessage(event, payload, ref, joinRef)` hook, called as a method
+    /// of that channel (`this` is the channel's object).
     fn call_hook(
         &self,
+        channel: &Rc<Channel<Self>>,
         cb: &Self::Callback,
         event: Option<&str>,
         payload: &Self::Payload,

@@ -402,6 +402,7 @@ impl Host for JsHost {
 
     fn call_hook(
         &self,
+        channel: &Rc<Channel<JsHost>>,
         cb: &Function,
         event: Option<&str>,
         payload: &JsValue,
@@ -414,7 +415,12 @@ impl Host for JsHost {
             &ref_js(ref_),
             &ref_js(join_ref),
         );
-        cb.apply(&JsValue::UNDEFINED, &args)
+        // `this.onMessage(...)` in phoenix.js: the hook sees its channel as `this`.
+        let this = match self.me.borrow().upgrade() {
+            Some(socket) => super::channel::channel_value(channel, &socket),
+            None => JsValue::UNDEFINED,
+        };
+        cb.apply(&this, &args)
     }
 
     fn call_logger(

@@ -630,6 +630,7 @@ impl Host for TestHost {
 
     fn call_hook(
         &self,
+        _channel: &Rc<Channel<TestHost>>,
         cb: &Callback,
         event: Option<&str>,
         payload: &P,

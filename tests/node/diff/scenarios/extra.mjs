@@ -216,4 +216,33 @@ export default {
     ch.on("mut", env.record("mut after mutation"));
     env.server.message([null, null, "room", "mut", {n: 1}]);
   },
+
+  "ID-this-in-onMessage-is-the-channel"(env) {
+    const s = env.socket();
+    const ch = env.joined(s, "room");
+    const seen = [];
+    ch.onMessage = function (event, payload) {
+      seen.push([event, this === ch]);
+      return payload;
+    };
+    ch.on("ev", env.record("ev"));
+    env.server.message([null, null, "room", "ev", {n: 1}]);
+    ch.push("q", {}).receive("ok", env.record("ok"));
+    env.server.replyTo("q", "room", "ok", {});
+    env.snap("this in onMessage", seen);
+  },
+
+  "ID-object-identity-of-channels-and-pushes"(env) {
+    const s = env.socket();
+    const a = s.channel("a");
+    const b = s.channel("b");
+    const p = a.join();
+    env.snap("identity", {
+      joinPushChannel: a.joinPush.channel === a,
+      joinPushStable: a.joinPush === a.joinPush,
+      joinReturnsJoinPush: p === a.joinPush,
+      channels: s.channels[0] === a && s.channels[1] === b,
+      channelSocket: a.socket === s,
+    });
+  },
 };
