@@ -1,5 +1,8 @@
 // The package entry: exactly phoenix.js 1.8.16's exports (tests/node/diff compares the list).
 import glue from "./wasm.js";
+import { addPromise } from "./promise.js";
+
+addPromise(glue.Push);
 
 export const Channel = glue.Channel;
 export const LongPoll = glue.LongPoll;

@@ -27,3 +27,9 @@ export function debugLogger() {
     console.log(`${kind}: ${msg}`, data);
   };
 }
+
+/** The size `socket.stats()` counts for a frame: `length` of a string, else `byteLength`. */
+export function frameSize(frame) {
+  if (typeof frame === "string") return frame.length;
+  return (frame && typeof frame.byteLength === "number" && frame.byteLength) || 0;
+}

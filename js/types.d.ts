@@ -28,6 +28,41 @@ export class Push {
    * any status the server replies with); immediately if it already has. Chainable.
    */
   receive(status: PushStatus | (string & {}), callback: (response?: any) => any): this;
+
+  /**
+   * phoenix-wasm extension (not in phoenix.js): the reply as a Promise. Resolves with the `ok`
+   * response; rejects with a {@link PushError} (`status` "error" or "timeout"). The receive hooks
+   * keep working on the same push.
+   */
+  promise<T = any>(): Promise<T>;
+}
+
+/** phoenix-wasm extension: the rejection of `push.promise()`. Not exported at run time. */
+export interface PushError extends Error {
+  name: "PushError";
+  status: "error" | "timeout";
+  /** The reply's response (`{}` for a timeout). */
+  response: any;
+}
+
+/** phoenix-wasm extension: what `socket.stats()` returns (a fresh object per call). */
+export interface SocketStats {
+  /** Round trip of the last answered heartbeat in ms; null before the first. */
+  rttMs: number | null;
+  /** Connections opened after the first one. */
+  reconnects: number;
+  /** Frames received. */
+  messagesIn: number;
+  /** Frames sent (heartbeats included). */
+  messagesOut: number;
+  /** Sizes of the frames received: `byteLength` of binary frames, `length` of text frames. */
+  bytesIn: number;
+  /** Sizes of the frames sent, counted as bytesIn. */
+  bytesOut: number;
+  /** When the current connection opened (epoch ms); null when not connected. */
+  openedAt: number | null;
+  /** The transport of the socket. */
+  transport: "websocket" | "longpoll";
 }
 
 export type ChannelState = "closed" | "errored" | "joined" | "joining" | "leaving";
@@ -115,6 +150,12 @@ export interface SocketConnectOption {
   longPollFallbackMs: number;
   /** Timeout of one long-poll request in ms (20 000). */
   longpollerTimeout: number;
+  /**
+   * phoenix-wasm extension: from 0 to 1 (default 0, phoenix.js's behaviour). Every delay from
+   * `reconnectAfterMs` and `rejoinAfterMs` is multiplied by a random factor in [1 − jitter, 1], so
+   * that many clients cut off together do not come back in the same millisecond.
+   */
+  reconnectJitter?: number;
   /** Encodes an outgoing message (default: Serializer.encode). Not used over LongPoll. */
   encode(payload: object, callback: (encoded: any) => void | Promise<void>): void;
   /**
@@ -174,6 +215,8 @@ export class Socket {
   disconnect(callback?: () => void | Promise<void>, code?: number, reason?: string): void;
   connectionState(): ConnectionState;
   isConnected(): boolean;
+  /** phoenix-wasm extension: connection counters, a fresh plain object per call. */
+  stats(): SocketStats;
   /** Closes the current connection and uses `transport` from the next connect on. */
   replaceTransport(transport: Transport): void;
   /** The LongPoll class (the fallback transport). */

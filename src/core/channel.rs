@@ -570,6 +570,7 @@ impl<H: Host> Channel<H> {
             Some(cb) => host.call_backoff(&cb, tries + 1)?,
             None => default_rejoin_after_ms(tries + 1),
         };
+        let delay = socket.jitter(delay);
         let id = host.set_timeout(Task::Rejoin(self.clone()), delay);
         self.st.borrow_mut().rejoin_timer.timer = Some(id);
         Ok(())

@@ -158,6 +158,9 @@ pub trait Host: Sized + 'static {
 
     // Time and timers.
     fn now(&self) -> f64;
+    /// A random number in `[0, 1)` (`Math.random()`), for `reconnectJitter`. Called only when a
+    /// jitter is set, so a socket without one draws nothing.
+    fn random(&self) -> f64;
     fn set_timeout(&self, task: Task<Self>, delay: f64) -> Self::TimerId;
     fn clear_timeout(&self, id: &Self::TimerId);
 
@@ -262,6 +265,11 @@ pub trait Host: Sized + 'static {
         reason: &str,
     ) -> Result<(), Self::Error>;
     fn send_frame(&self, t: &Self::Transport, frame: &Self::Frame) -> Result<(), Self::Error>;
+    /// The size of an outgoing frame for `socket.stats()`: `byteLength` of binary frames,
+    /// `length` of text frames.
+    fn out_frame_size(&self, frame: &Self::Frame) -> f64;
+    /// The size of an incoming frame (`event.data`), as [`Host::out_frame_size`].
+    fn frame_size(&self, data: &Self::Payload) -> f64;
     fn transport_name(&self, class: &Self::TransportClass) -> String;
     /// Encodes `msg` and then calls `Socket::finish_send(k, frame)`, now or later.
     fn encode(&self, msg: Outgoing<Self::Payload>, k: SendCont<Self>) -> Result<(), Self::Error>;

@@ -7,7 +7,7 @@ use std::rc::{Rc, Weak};
 use super::channel::{Channel, ChannelState};
 use super::constants::{event, ready_state, AUTH_TOKEN_PREFIX, WS_CLOSE_NORMAL};
 use super::host::{DecodeCont, Host, Incoming, LogData, Outgoing, Param, SendCont, Task};
-use super::timer::{default_reconnect_after_ms, Backoff};
+use super::timer::{default_reconnect_after_ms, jittered, normalize_jitter, Backoff};
 use super::RefVal;
 
 /// Which `stateChangeCallbacks` list.
@@ -179,6 +179,55 @@ impl<H: Host> Clone for Buffered<H> {
     }
 }
 
+/// What `socket.stats()` reports (a phoenix-wasm extension): see [`SocketInner::stats`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Stats {
+    /// Round trip of the last answered heartbeat, in ms; `None` before the first.
+    pub rtt_ms: Option<f64>,
+    /// Connections opened after the first one.
+    pub reconnects: u32,
+    /// Frames received on the socket's current connections.
+    pub messages_in: f64,
+    /// Frames handed to the transport.
+    pub messages_out: f64,
+    /// Sizes of those frames: `byteLength` of binary frames, `length` of text frames.
+    pub bytes_in: f64,
+    /// See `bytes_in`.
+    pub bytes_out: f64,
+    /// When the current connection opened (host clock, epoch ms); `None` when not connected.
+    pub opened_at: Option<f64>,
+    /// Whether the current transport is LongPoll.
+    pub long_poll: bool,
+}
+
+/// The running counters behind [`Stats`].
+pub struct Counters<H: Host> {
+    rtt_ms: Option<f64>,
+    opens: u32,
+    messages_in: f64,
+    messages_out: f64,
+    bytes_in: f64,
+    bytes_out: f64,
+    heartbeat_sent_at: f64,
+    /// The connection that opened last, and when.
+    opened: Option<(Weak<Connection<H>>, f64)>,
+}
+
+impl<H: Host> Default for Counters<H> {
+    fn default() -> Self {
+        Counters {
+            rtt_ms: None,
+            opens: 0,
+            messages_in: 0.0,
+            messages_out: 0.0,
+            bytes_in: 0.0,
+            bytes_out: 0.0,
+            heartbeat_sent_at: 0.0,
+            opened: None,
+        }
+    }
+}
+
 /// Resolved socket options and state (`Socket`'s fields).
 pub struct SocketState<H: Host> {
     pub channels: Rc<Vec<Rc<Channel<H>>>>,
@@ -193,6 +242,8 @@ pub struct SocketState<H: Host> {
     pub heartbeat_interval_ms: f64,
     pub reconnect_after_ms: Option<H::Callback>,
     pub rejoin_after_ms: Option<H::Callback>,
+    /// `reconnectJitter` (phoenix-wasm extension), in `[0, 1]`; `0` = phoenix.js's delays.
+    pub reconnect_jitter: f64,
     pub logger: Option<H::Callback>,
     /// `logger !== null`: a logger set to `undefined` or `false` by hand still counts (S15).
     pub has_logger: bool,
@@ -221,6 +272,8 @@ pub struct SocketState<H: Host> {
     pub fallback_timer: Option<H::TimerId>,
     pub fallback_ref: Option<String>,
     pub fallback_error_ref: Option<String>,
+    /// For `socket.stats()`.
+    pub counters: Counters<H>,
 }
 
 /// Options for [`SocketInner::new`], already defaulted as phoenix.js's constructor does.
@@ -229,6 +282,8 @@ pub struct Options<H: Host> {
     pub heartbeat_interval_ms: f64,
     pub reconnect_after_ms: Option<H::Callback>,
     pub rejoin_after_ms: Option<H::Callback>,
+    /// `reconnectJitter` as given (normalized by [`SocketInner::new`]).
+    pub reconnect_jitter: f64,
     pub logger: Option<H::Callback>,
     pub longpoller_timeout: f64,
     pub params: Param<H>,
@@ -267,6 +322,7 @@ impl<H: Host> SocketInner<H> {
                 heartbeat_interval_ms: opts.heartbeat_interval_ms,
                 reconnect_after_ms: opts.reconnect_after_ms,
                 rejoin_after_ms: opts.rejoin_after_ms,
+                reconnect_jitter: normalize_jitter(opts.reconnect_jitter),
                 has_logger: opts.logger.is_some(),
                 logger: opts.logger,
                 longpoller_timeout: opts.longpoller_timeout,
@@ -284,6 +340,7 @@ impl<H: Host> SocketInner<H> {
                 heartbeat_timer: None,
                 heartbeat_timeout_timer: None,
                 pending_heartbeat_ref: None,
+                counters: Counters::default(),
                 visibility_connection: None,
                 awaiting_page_show: None,
                 long_poll: None,
@@ -429,6 +486,31 @@ impl<H: Host> SocketInner<H> {
 
     pub fn channels(&self) -> Rc<Vec<Rc<Channel<H>>>> {
         self.st.borrow().channels.clone()
+    }
+
+    /// `socket.stats()` (a phoenix-wasm extension): a snapshot of the counters.
+    pub fn stats(&self) -> Stats {
+        let current = self.connection();
+        let st = self.st.borrow();
+        let c = &st.counters;
+        let opened_at = match (&c.opened, &current) {
+            (Some((w, at)), Some(cur))
+                if w.upgrade().is_some_and(|o| Rc::ptr_eq(&o, cur)) && cur.is_open(&self.host) =>
+            {
+                Some(*at)
+            }
+            _ => None,
+        };
+        Stats {
+            rtt_ms: c.rtt_ms,
+            reconnects: c.opens.saturating_sub(1),
+            messages_in: c.messages_in,
+            messages_out: c.messages_out,
+            bytes_in: c.bytes_in,
+            bytes_out: c.bytes_out,
+            opened_at,
+            long_poll: st.long_poll.as_ref().is_some_and(|lp| *lp == st.transport),
+        }
     }
 
     /// The channels of one topic, in `channels` order (a snapshot).
@@ -833,6 +915,16 @@ impl<H: Host> SocketInner<H> {
         }
     }
 
+    /// A reconnect or rejoin delay with `reconnectJitter` applied (untouched without one).
+    pub(crate) fn jitter(&self, delay: f64) -> f64 {
+        let j = self.st.borrow().reconnect_jitter;
+        if j > 0.0 {
+            jittered(delay, j, self.host.random())
+        } else {
+            delay
+        }
+    }
+
     /// `reconnectTimer.scheduleTimeout()`.
     fn schedule_reconnect(&self) -> Result<(), H::Error> {
         let (old, tries, user) = {
@@ -850,6 +942,7 @@ impl<H: Host> SocketInner<H> {
             Some(cb) => self.host.call_backoff(&cb, tries + 1)?,
             None => default_reconnect_after_ms(tries + 1),
         };
+        let delay = self.jitter(delay);
         let id = self.host.set_timeout(Task::Reconnect, delay);
         self.st.borrow_mut().reconnect_timer.timer = Some(id);
         Ok(())
@@ -891,7 +984,11 @@ impl<H: Host> SocketInner<H> {
             return Ok(());
         }
         let r = self.make_ref();
-        self.st.borrow_mut().pending_heartbeat_ref = Some(r.clone());
+        {
+            let mut st = self.st.borrow_mut();
+            st.pending_heartbeat_ref = Some(r.clone());
+            st.counters.heartbeat_sent_at = self.host.now();
+        }
         self.push_heartbeat(r)?;
         let interval = self.st.borrow().heartbeat_interval_ms;
         let id = self.host.set_timeout(Task::HeartbeatTimeout, interval);
@@ -1092,9 +1189,12 @@ impl<H: Host> SocketInner<H> {
             )?;
         }
         {
+            let now = self.host.now();
             let mut st = self.st.borrow_mut();
             st.close_was_clean = false;
             st.established_connections += 1;
+            st.counters.opens += 1;
+            st.counters.opened = Some((Rc::downgrade(conn), now));
         }
         self.flush_send_buffer()?;
         self.reset_reconnect_timer();
@@ -1191,6 +1291,12 @@ impl<H: Host> SocketInner<H> {
         if !self.is_current(conn) {
             return Ok(());
         }
+        let size = self.host.frame_size(data);
+        {
+            let mut st = self.st.borrow_mut();
+            st.counters.messages_in += 1.0;
+            st.counters.bytes_in += size;
+        }
         let was_open = conn.is_open(&self.host);
         self.host.decode(
             data,
@@ -1228,6 +1334,11 @@ impl<H: Host> SocketInner<H> {
         let is_heartbeat_reply =
             ref_.truthy() && self.st.borrow().pending_heartbeat_ref.as_deref() == ref_.as_str();
         if is_heartbeat_reply {
+            let now = self.host.now();
+            {
+                let mut st = self.st.borrow_mut();
+                st.counters.rtt_ms = Some(now - st.counters.heartbeat_sent_at);
+            }
             self.clear_heartbeats();
             self.arm_heartbeat();
         }
@@ -1440,7 +1551,12 @@ impl<H: Host> SocketInner<H> {
         if k.event != event::LEAVE && is_outdated(&k.join_ref, k.channel.as_ref()) {
             return Ok(());
         }
-        self.host.send_frame(&k.connection.transport, &frame)
+        let size = self.host.out_frame_size(&frame);
+        self.host.send_frame(&k.connection.transport, &frame)?;
+        let mut st = self.st.borrow_mut();
+        st.counters.messages_out += 1.0;
+        st.counters.bytes_out += size;
+        Ok(())
     }
 
     /// `flushSendBuffer()`.

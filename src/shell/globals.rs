@@ -11,6 +11,8 @@ extern "C" {
     pub fn clear_timeout(id: &JsValue);
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     pub fn date_now() -> f64;
+    #[wasm_bindgen(js_namespace = Math, js_name = random)]
+    pub fn math_random() -> f64;
     #[wasm_bindgen(catch, js_name = btoa)]
     pub fn btoa(s: &str) -> Result<String, JsValue>;
     #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
@@ -37,6 +39,9 @@ extern "C" {
     /// The default `channel.onMessage`: `(event, payload, ref) => payload`.
     #[wasm_bindgen(js_name = identityHook)]
     pub fn identity_hook() -> Function;
+    /// The size `socket.stats()` counts for a frame: `length` of a string, else `byteLength`.
+    #[wasm_bindgen(js_name = frameSize)]
+    pub fn frame_size(frame: &JsValue) -> f64;
     /// The logger of `debug: true`.
     #[wasm_bindgen(js_name = debugLogger)]
     pub fn debug_logger() -> Function;

@@ -324,6 +324,10 @@ impl Host for JsHost {
         globals::date_now()
     }
 
+    fn random(&self) -> f64 {
+        globals::math_random()
+    }
+
     fn set_timeout(&self, task: Task<Self>, delay: f64) -> (u32, JsValue) {
         let key = {
             let mut st = self.state.borrow_mut();
@@ -610,6 +614,14 @@ impl Host for JsHost {
                 .map(drop),
             None => close.call0(t).map(drop),
         }
+    }
+
+    fn out_frame_size(&self, frame: &JsValue) -> f64 {
+        globals::frame_size(frame)
+    }
+
+    fn frame_size(&self, data: &JsValue) -> f64 {
+        globals::frame_size(data)
     }
 
     fn send_frame(&self, t: &JsValue, frame: &JsValue) -> Result<(), JsValue> {

@@ -109,6 +109,7 @@ impl JsSocket {
             ),
             reconnect_after_ms: func(&opts, "reconnectAfterMs"),
             rejoin_after_ms: func(&opts, "rejoinAfterMs"),
+            reconnect_jitter: get(&opts, "reconnectJitter").as_f64().unwrap_or(0.0),
             logger,
             longpoller_timeout: num_or(&opts, "longpollerTimeout", DEFAULT_LONGPOLLER_TIMEOUT),
             params: param(&get(&opts, "params")),
@@ -242,6 +243,27 @@ impl JsSocket {
     #[wasm_bindgen(js_name = isConnected)]
     pub fn is_connected(&self) -> bool {
         self.inner.is_connected()
+    }
+
+    /// `stats()` (a phoenix-wasm extension): a fresh plain object of connection counters.
+    pub fn stats(&self) -> JsValue {
+        let s = self.inner.stats();
+        let opt = |v: Option<f64>| v.map_or(JsValue::NULL, JsValue::from_f64);
+        let o = globals::object();
+        set(&o, "rttMs", &opt(s.rtt_ms));
+        set(
+            &o,
+            "reconnects",
+            &JsValue::from_f64(f64::from(s.reconnects)),
+        );
+        set(&o, "messagesIn", &JsValue::from_f64(s.messages_in));
+        set(&o, "messagesOut", &JsValue::from_f64(s.messages_out));
+        set(&o, "bytesIn", &JsValue::from_f64(s.bytes_in));
+        set(&o, "bytesOut", &JsValue::from_f64(s.bytes_out));
+        set(&o, "openedAt", &opt(s.opened_at));
+        let transport = if s.long_poll { "longpoll" } else { "websocket" };
+        set(&o, "transport", &JsValue::from_str(transport));
+        o
     }
 
     #[wasm_bindgen(js_name = endPointURL)]

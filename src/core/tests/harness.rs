@@ -432,6 +432,9 @@ enum HTask {
 /// Shared state of the test host and the harness.
 pub struct World {
     pub now: Cell<f64>,
+    /// The seeded random source (xorshift64*), and how many numbers were drawn from it.
+    pub rng: Cell<u64>,
+    pub randoms_drawn: Cell<u32>,
     seq: Cell<u64>,
     timers: RefCell<Vec<(f64, u64, String, Rc<HTask>)>>,
     /// Every `set_timeout` as `"<kind> <delay>"`, drained by `take_timers`.
@@ -566,6 +569,16 @@ impl Host for TestHost {
 
     fn now(&self) -> f64 {
         self.w.now.get()
+    }
+
+    fn random(&self) -> f64 {
+        let mut x = self.w.rng.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.w.rng.set(x);
+        self.w.randoms_drawn.set(self.w.randoms_drawn.get() + 1);
+        (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
     }
 
     fn set_timeout(&self, task: Task<Self>, delay: f64) -> u64 {
@@ -872,6 +885,17 @@ impl Host for TestHost {
         Ok(())
     }
 
+    fn out_frame_size(&self, frame: &String) -> f64 {
+        frame.encode_utf16().count() as f64
+    }
+
+    fn frame_size(&self, data: &P) -> f64 {
+        match &**data {
+            Value::Str(s) => s.encode_utf16().count() as f64,
+            _ => 0.0,
+        }
+    }
+
     fn send_frame(&self, t: &Tr, frame: &String) -> Result<(), JsError> {
         if t.ready_state.get() == ready_state::CONNECTING {
             return Err(JsError(
@@ -1055,6 +1079,10 @@ pub struct Opts {
     pub end_point: String,
     /// `longPollFallbackMs` (with `"LongPoll"` as the LongPoll class).
     pub long_poll_fallback_ms: Option<f64>,
+    /// `reconnectJitter`.
+    pub reconnect_jitter: f64,
+    /// The seed of the host's random source.
+    pub seed: u64,
 }
 
 impl Default for Opts {
@@ -1069,6 +1097,8 @@ impl Default for Opts {
             auth_token: None,
             end_point: "ws://example.com/socket".into(),
             long_poll_fallback_ms: None,
+            reconnect_jitter: 0.0,
+            seed: 0x9E37_79B9_7F4A_7C15,
         }
     }
 }
@@ -1097,6 +1127,8 @@ impl Harness {
     pub fn build(opts: Opts) -> Self {
         let w = Rc::new(World {
             now: Cell::new(0.0),
+            rng: Cell::new(opts.seed | 1),
+            randoms_drawn: Cell::new(0),
             seq: Cell::new(0),
             timers: RefCell::new(Vec::new()),
             timers_set: RefCell::new(Vec::new()),
@@ -1122,6 +1154,7 @@ impl Harness {
             heartbeat_interval_ms: opts.heartbeat_interval_ms,
             reconnect_after_ms: opts.reconnect_after_ms,
             rejoin_after_ms: opts.rejoin_after_ms,
+            reconnect_jitter: opts.reconnect_jitter,
             logger: opts.logger.then(|| quiet("logger", |_| Ok(None))),
             longpoller_timeout: 20000.0,
             params: Param::Value(opts.params.unwrap_or_else(|| obj(vec![]))),

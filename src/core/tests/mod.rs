@@ -25,3 +25,4 @@ mod push;
 mod reconnect;
 mod reentrancy;
 mod socket;
+mod stats;

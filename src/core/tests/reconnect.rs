@@ -316,3 +316,115 @@ fn reconnect_tries_survive_a_new_connect_attempt_until_an_open() {
     t.server_close(1000.0);
     assert_eq!(reconnect_delays(&t), ["reconnect 10"]);
 }
+
+// ---- reconnectJitter (phoenix-wasm extension) --------------------------------------------
+
+fn timer_ms(timer: &str, prefix: &str) -> f64 {
+    timer.trim_start_matches(prefix).parse().unwrap()
+}
+
+#[test]
+fn reconnect_jitter_scales_every_reconnect_delay_into_its_bounds() {
+    const TABLE: [f64; 11] = [
+        10.0, 50.0, 100.0, 150.0, 200.0, 250.0, 500.0, 1000.0, 2000.0, 5000.0, 5000.0,
+    ];
+    let t = Harness::build(Opts {
+        reconnect_jitter: 0.5,
+        seed: 42,
+        ..Opts::default()
+    });
+    t.connect();
+    let mut factors = Vec::new();
+    for base in TABLE {
+        t.fail_connect();
+        let d = reconnect_delays(&t);
+        assert_eq!(d.len(), 1);
+        let ms = timer_ms(&d[0], "reconnect ");
+        assert!(
+            ms > base * 0.5 && ms <= base,
+            "{ms} outside (0.5 × {base}, {base}]"
+        );
+        factors.push(ms / base);
+        // The timer fires at the jittered delay, not the table's.
+        let before = t.transports().len();
+        t.advance(ms);
+        assert_eq!(t.transports().len(), before + 1);
+    }
+    factors.dedup();
+    assert!(factors.len() > 5, "factors vary: {factors:?}");
+    assert_eq!(t.w.randoms_drawn.get(), TABLE.len() as u32);
+}
+
+#[test]
+fn reconnect_jitter_scales_rejoin_delays_and_user_backoff() {
+    let t = Harness::build(Opts {
+        reconnect_jitter: 1.0,
+        seed: 7,
+        rejoin_after_ms: Some(backoff(|n| f64::from(n) * 1000.0)),
+        ..Opts::default()
+    });
+    let ch = t.channel("room:lobby");
+    t.join(&ch);
+    t.connect();
+    t.open();
+    let mut seen = Vec::new();
+    for n in 1..=4 {
+        let r = t.join_ref(&ch);
+        t.take_timers();
+        t.recv(&reply(&r, &r, "room:lobby", "error", "{}"));
+        let timers = t.take_timers();
+        assert_eq!(timers.len(), 1, "{timers:?}");
+        let ms = timer_ms(&timers[0], "rejoin room:lobby ");
+        let base = f64::from(n) * 1000.0;
+        assert!(ms > 0.0 && ms <= base, "{ms} outside (0, {base}]");
+        seen.push(ms / base);
+        t.advance(ms);
+        assert_eq!(t.state(&ch), "joining");
+    }
+    seen.dedup();
+    assert!(seen.len() > 1, "factors vary: {seen:?}");
+}
+
+#[test]
+fn without_jitter_no_random_number_is_drawn_and_delays_are_phoenix_js() {
+    let t = Harness::build(Opts {
+        reconnect_jitter: 0.0,
+        ..Opts::default()
+    });
+    t.connect();
+    t.fail_connect();
+    assert_eq!(reconnect_delays(&t), ["reconnect 10"]);
+    assert_eq!(t.w.randoms_drawn.get(), 0);
+    // Out-of-range values are clamped; NaN is no jitter.
+    let t = Harness::build(Opts {
+        reconnect_jitter: f64::NAN,
+        ..Opts::default()
+    });
+    t.connect();
+    t.fail_connect();
+    assert_eq!(reconnect_delays(&t), ["reconnect 10"]);
+    assert_eq!(t.w.randoms_drawn.get(), 0);
+}
+
+#[test]
+fn same_seed_same_delays() {
+    let run = |seed| {
+        let t = Harness::build(Opts {
+            reconnect_jitter: 0.3,
+            seed,
+            ..Opts::default()
+        });
+        t.connect();
+        (0..6)
+            .map(|_| {
+                t.fail_connect();
+                let d = reconnect_delays(&t);
+                let ms = timer_ms(&d[0], "reconnect ");
+                t.advance(ms);
+                ms
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(1), run(1));
+    assert_ne!(run(1), run(2));
+}
