@@ -21,12 +21,13 @@ const P_DELIVER = 1;
 const P_POLL = 2;
 const P_OPEN = 3;
 const P_FORBIDDEN = 4;
+// 5: server error (the default case below)
 const P_UNHANDLED = 6;
 const P_STORE_TOKEN = 8;
-// lp_send: core::longpoll::SendAction.
+// lp_send: core::longpoll::SendAction (2: a new batch, the default case).
 const S_ADD_TO_BATCH = 0;
 const S_BUFFER = 1;
-// lp_ack: core::longpoll::AckAction.
+// lp_ack: core::longpoll::AckAction (3: done, the default case).
 const A_FAILED = 0;
 const A_NEXT = 1;
 const A_POST_BUFFER = 2;
@@ -159,7 +160,7 @@ export class LongPoll {
         case P_FORBIDDEN:
           fail.call(this, F_FORBIDDEN);
           break;
-        default:
+        default: // server error
           fail.call(this, F_SERVER_ERROR);
       }
     });

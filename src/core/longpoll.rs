@@ -108,7 +108,9 @@ pub enum PollAction {
 /// response has no token to store).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PollOutcome {
+    /// What the callback does.
     pub action: PollAction,
+    /// `this.token = token` before the action.
     pub store_token: bool,
 }
 
