@@ -1,11 +1,16 @@
 // The package entry: exactly phoenix.js 1.8.16's exports (tests/node/diff compares the list).
 import glue from "./wasm.js";
 import { addPromise } from "./promise.js";
+import {LongPoll} from "./longpoll.js";
 
 addPromise(glue.Push);
 
 export const Channel = glue.Channel;
-export const LongPoll = glue.LongPoll;
+export {LongPoll};
+// LongPoll wiring for the wasm Socket (js/socket.js takes this over): the class it uses as the
+// transport without WebSocket, for longPollFallbackMs, getLongPollTransport() and
+// `transport === LongPoll`.
+glue.set_long_poll_class(LongPoll);
 export const Presence = glue.Presence;
 
 // The wasm cannot see the JS object its constructor fills in, so the socket is told once, and

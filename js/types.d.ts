@@ -273,13 +273,39 @@ export class LongPoll {
   onmessage: (event: { data: any }) => void;
   onclose: (event?: any) => void;
 
+  // phoenix.js's state, as live fields (apps and test suites read and mutate them).
+  /** The token of a `base64url.bearer.phx.` protocol, sent as the `X-Phoenix-AuthToken` header. */
+  authToken?: string;
+  /** The URL polled: the endpoint with `ws(s)://` → `http(s)://` and `/websocket` → `/longpoll`. */
+  pollEndpoint: string;
+  /** The session token the server sent (`null` before the first response). */
+  token: any;
+  /** Always true: the server knows the connection is alive while it is polled. */
+  skipHeartbeat: boolean;
+  /** The requests in flight: `{req}` with the XMLHttpRequest (or the fetch's AbortController). */
+  reqs: Set<{ req: any }>;
+  /** The timers delivering polled messages, one each. */
+  messageTimers: Set<any>;
+  /** A POST is waiting for its ack: frames sent meanwhile go to `batchBuffer`. */
+  awaitingBatchAck: boolean;
+  /** The frames sent in the current task, posted together by `currentBatchTimer`. */
+  currentBatch: string[] | null;
+  currentBatchTimer: any;
+  /** Frames waiting for the pending POST's ack. */
+  batchBuffer: string[];
+
   normalizeEndpoint(endPoint: string): string;
   endpointURL(): string;
   closeAndRetry(error?: any, code?: any, reason?: any, wasClean?: boolean): void;
   ontimeout(): void;
+  isActive(): boolean;
   poll(): void;
   send(body: any): void;
+  /** POSTs `messages` from `offset`, 100 lines at a time. */
+  batchSend(messages: string[], offset?: number): void;
   close(code?: any, reason?: any, wasClean?: boolean): void;
+  /** Calls `onclose` with a close event (`code` 1005 and `wasClean` true unless given). */
+  emitClose(code?: any, reason?: any, wasClean?: boolean): void;
 }
 
 /**

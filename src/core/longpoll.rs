@@ -1,25 +1,39 @@
-//! phoenix.js `longpoll.js`: the deterministic half of the `LongPoll` transport.
+//! phoenix.js `longpoll.js`: every decision of the `LongPoll` transport.
 //!
-//! The shell (`shell/longpoll.rs`) owns the requests, timers, events and JavaScript values; this
-//! module decides what they do: which action a poll response leads to, how outgoing frames are
-//! batched into NDJSON POSTs, which requests and timers `stop()` cancels, and how the endpoint
-//! is worked out. It is generic over the token value `T` (any JSON value in the shell) and the
-//! timer handle `Tm`, so it runs natively under `cargo test`.
+//! The JavaScript class (`js/longpoll.js`) owns the live fields phoenix.js exposes (`reqs`,
+//! `batchBuffer`, `currentBatch`, `awaitingBatchAck`, `token`, `readyState`, the handlers) and
+//! the I/O: requests, `setTimeout`, events. Apps read and mutate those fields, so this module
+//! keeps no state of its own: each function takes the facts a step depends on (a status, whether
+//! a token is held, a length) and answers with what phoenix.js 1.8.16 does at that step. The
+//! facade then carries the answer out, in phoenix.js's order.
 //!
-//! Every method mirrors one step of phoenix.js 1.8.16 and leaves the JavaScript calls (requests,
-//! `setTimeout`, `onopen`...) to the caller, in the order phoenix.js makes them.
+//! The steps, as phoenix.js takes them:
+//! - constructor: [`auth_token_b64`] (the token subprotocol) and [`normalize_endpoint`];
+//! - `isActive()`: [`is_active`];
+//! - a GET's callback: [`poll_response`] (status handling, token and session);
+//! - `send(body)`: [`send_action`] (open a batch, add to it, or buffer while a POST is unacked);
+//! - `batchSend(messages, offset)`: [`batch_end`] (at most [`MAX_LONGPOLL_BATCH_SIZE`] lines);
+//! - a POST's callback: [`ack_action`] (next chunk, the buffered messages, or done);
+//! - the ways a LongPoll fails (`closeAndRetry`, `close` on 403, `emitClose`): [`Failure`].
 use super::constants::{ready_state, AUTH_TOKEN_PREFIX};
 
 /// `MAX_LONGPOLL_BATCH_SIZE`: lines per POST.
-pub const MAX_LONGPOLL_BATCH_SIZE: usize = 100;
+pub const MAX_LONGPOLL_BATCH_SIZE: f64 = 100.0;
 
 /// `readyState` values as JavaScript numbers.
 pub const CONNECTING: f64 = ready_state::CONNECTING as f64;
+/// `SOCKET_STATES.open`.
 pub const OPEN: f64 = ready_state::OPEN as f64;
+/// `SOCKET_STATES.closed`.
 pub const CLOSED: f64 = ready_state::CLOSED as f64;
 
-/// The base64 part of an auth-token subprotocol (`base64url.bearer.phx.<b64>`), to be decoded
-/// with `atob`; `None` when the protocol does not carry a token.
+/// The close code `emitClose()` reports when it is given none: 1005, "no status received", as
+/// a WebSocket closed without a code reports (1000 would look like a normal server close).
+pub const NO_STATUS: u16 = 1005;
+
+/// The base64 part of an auth-token subprotocol (`base64url.bearer.phx.<b64>`), for the
+/// constructor to decode with `atob` into `authToken`; `None` when the protocol does not carry
+/// a token. phoenix.js looks at `protocols[1]` only, and only when there are exactly two.
 pub fn auth_token_b64(protocol: &str) -> Option<&str> {
     protocol.strip_prefix(AUTH_TOKEN_PREFIX)
 }
@@ -60,294 +74,225 @@ pub fn normalize_endpoint(end_point: &str) -> String {
     }
 }
 
-/// `this.token`: `null` until the first response, then whatever the server sent (`undefined`
-/// when the response has no `token`, which the shell keeps as a value).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub enum Token<T> {
-    #[default]
-    Null,
-    Value(T),
-}
-
-/// A parsed poll response: `status` when it is a number, and its `token`.
-pub struct PollResponse<T> {
-    pub status: Option<f64>,
-    pub token: Token<T>,
+/// `isActive()`: `readyState` is open or connecting (compared with `===`: the facade passes
+/// `NaN` for a value that is not a number).
+pub fn is_active(ready_state: f64) -> bool {
+    ready_state == OPEN || ready_state == CONNECTING
 }
 
 /// What `poll()`'s callback does with a response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PollAction {
-    /// 410 while a token is held: `closeAndRetry(410, 3410, "session_gone", false)`. The token
-    /// of the response is discarded.
-    SessionGone,
-    /// 200: deliver each of `messages` in its own `setTimeout(0)`, then `poll()`.
-    Deliver,
+    /// 410 while a token is held: the session is gone. [`Failure::SessionGone`]; the token of
+    /// the response is not stored.
+    SessionGone = 0,
+    /// 200: deliver each of `messages` as `onmessage({data: msg})` in its own `setTimeout(0)`
+    /// (each message in its own macrotask, as WebSocket messages arrive), then `poll()`.
+    Deliver = 1,
     /// 204: `poll()`.
-    Poll,
-    /// First 410: `readyState` is now open; `onopen({})`, then `poll()`.
-    Open,
-    /// 403: `onerror(403)`, then `close(1008, "forbidden", false)`.
-    Forbidden,
-    /// 500, or no response (status 0): `closeAndRetry(500, 1011, "internal server error", false)`.
-    ServerError,
-    /// Anything else: throw `Error("unhandled poll status ${status}")`; polling stops.
-    Unhandled,
+    Poll = 2,
+    /// The first 410 (no token yet): the session is established. `readyState` becomes open,
+    /// then `onopen({})`, then `poll()`.
+    Open = 3,
+    /// 403: [`Failure::Forbidden`] (no retry).
+    Forbidden = 4,
+    /// 500, or no response at all (status 0): [`Failure::ServerError`].
+    ServerError = 5,
+    /// Any other status (including one that is not a number): throw
+    /// `Error("unhandled poll status ${status}")`; polling stops.
+    Unhandled = 6,
 }
 
-/// `batchSend`'s position in the messages it is posting, for its callback.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Batch {
-    pub messages: Vec<String>,
-    pub next: usize,
+/// The outcome of a poll response: the action, and whether the response's `token` becomes
+/// `this.token` first (it does for every response that is not a session-gone 410; a missing
+/// response has no token to store).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PollOutcome {
+    /// What the callback does.
+    pub action: PollAction,
+    /// `this.token = token` before the action.
+    pub store_token: bool,
 }
 
-/// A POST to make: its NDJSON body and the batch it belongs to.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Post {
-    pub body: String,
-    pub batch: Batch,
+/// A GET's callback. `status` is `None` when there is no response (a falsy parsed body: an
+/// empty or unparsable body, a network error, an aborted request), else the response's `status`
+/// (`NaN` when it is not a number: `"200"` does not match `200`). `holds_token` is
+/// `this.token !== null`.
+pub fn poll_response(status: Option<f64>, holds_token: bool) -> PollOutcome {
+    let (status, store_token) = match status {
+        Some(s) if s == 410.0 && holds_token => {
+            return PollOutcome {
+                action: PollAction::SessionGone,
+                store_token: false,
+            }
+        }
+        Some(s) => (s, true),
+        None => (0.0, false),
+    };
+    let action = if status == 200.0 {
+        PollAction::Deliver
+    } else if status == 204.0 {
+        PollAction::Poll
+    } else if status == 410.0 {
+        PollAction::Open
+    } else if status == 403.0 {
+        PollAction::Forbidden
+    } else if status == 0.0 || status == 500.0 {
+        PollAction::ServerError
+    } else {
+        PollAction::Unhandled
+    };
+    PollOutcome {
+        action,
+        store_token,
+    }
 }
 
-/// What `send(body)` needs from the shell.
+/// Where `send(body)` puts a frame. Frames sent within one task share a POST (collected by a
+/// `setTimeout(0)`), and only one POST is unacknowledged at a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SendAction {
-    /// Added to the open batch or to the buffer waiting for the ack.
-    Queued,
-    /// A new batch opened: arm `setTimeout(0)` and hand its handle to `batch_timer_set`.
-    ArmBatchTimer,
+    /// A batch is open (`currentBatch` is truthy): `currentBatch.push(body)`.
+    AddToBatch = 0,
+    /// A POST awaits its ack: `batchBuffer.push(body)`, posted when the ack arrives.
+    Buffer = 1,
+    /// Neither: `currentBatch = [body]`, and `currentBatchTimer = setTimeout(0)`, which calls
+    /// `batchSend(currentBatch)` and then sets `currentBatch = null`.
+    NewBatch = 2,
+}
+
+/// `send(body)`: `batch_open` is the truthiness of `currentBatch`, `awaiting_ack` that of
+/// `awaitingBatchAck`.
+pub fn send_action(batch_open: bool, awaiting_ack: bool) -> SendAction {
+    if batch_open {
+        SendAction::AddToBatch
+    } else if awaiting_ack {
+        SendAction::Buffer
+    } else {
+        SendAction::NewBatch
+    }
+}
+
+/// `batchSend(messages, offset)`: `awaitingBatchAck` becomes true and the POST carries
+/// `messages.slice(offset, next).join("\n")` where `next` is this.
+pub fn batch_end(offset: f64) -> f64 {
+    offset + MAX_LONGPOLL_BATCH_SIZE
 }
 
 /// What a POST's callback does next.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AckAction {
-    /// Not `{status: 200}`: `closeAndRetry(resp && resp.status, 1011, "internal server error", false)`.
-    Failed,
-    /// The next 100 lines of the same batch.
-    Post(Post),
-    /// The messages sent while waiting: `batchSend(batchBuffer)` (see `buffer_post`), then
-    /// `buffer_posted()`.
-    PostBuffer,
-    /// Nothing left: no longer awaiting an ack.
-    Done,
+    /// Not `{status: 200}`: [`Failure::PostFailed`] (whose `stop` clears `awaitingBatchAck`).
+    Failed = 0,
+    /// More lines in the same messages: `batchSend(messages, next)`.
+    Next = 1,
+    /// Frames were buffered while waiting: `batchSend(batchBuffer)`, then `batchBuffer = []`.
+    PostBuffer = 2,
+    /// Nothing left: `awaitingBatchAck = false`.
+    Done = 3,
 }
 
-/// What `stop(readyState)` cancels, in phoenix.js's order: abort each request, clear each
-/// message timer, then clear the batch timer (`clearTimeout(null)` when there is none).
-#[derive(Debug, PartialEq)]
-pub struct Stopped<Tm> {
-    pub reqs: Vec<u32>,
-    pub message_timers: Vec<Tm>,
-    pub batch_timer: Option<Tm>,
-}
-
-/// The LongPoll's state: `readyState`, `token`, the request set, and the batching fields.
-#[derive(Debug)]
-pub struct LongPollState<T, Tm> {
-    pub ready_state: f64,
-    pub token: Token<T>,
-    /// `reqs`, in insertion order (a `Set`), by request id.
-    reqs: Vec<u32>,
-    next_req: u32,
-    /// `messageTimers`, in insertion order.
-    pub message_timers: Vec<Tm>,
-    pub awaiting_batch_ack: bool,
-    pub current_batch: Option<Vec<String>>,
-    /// `currentBatchTimer`: kept after it fires (phoenix.js only resets it in `stop`).
-    pub current_batch_timer: Option<Tm>,
-    pub batch_buffer: Vec<String>,
-}
-
-impl<T, Tm> Default for LongPollState<T, Tm> {
-    fn default() -> Self {
-        LongPollState {
-            ready_state: CONNECTING,
-            token: Token::Null,
-            reqs: Vec::new(),
-            next_req: 0,
-            message_timers: Vec::new(),
-            awaiting_batch_ack: false,
-            current_batch: None,
-            current_batch_timer: None,
-            batch_buffer: Vec::new(),
-        }
+/// A POST's callback. `status` is `None` without a response, else the response's `status`
+/// (`NaN` when not a number); `next` is [`batch_end`] of the POST, `len` the length of the
+/// messages it was cut from, and `buffered` the length of `batchBuffer` now.
+pub fn ack_action(status: Option<f64>, next: f64, len: f64, buffered: f64) -> AckAction {
+    if status != Some(200.0) {
+        AckAction::Failed
+    } else if next < len {
+        AckAction::Next
+    } else if buffered > 0.0 {
+        AckAction::PostBuffer
+    } else {
+        AckAction::Done
     }
 }
 
-impl<T, Tm: Clone + PartialEq> LongPollState<T, Tm> {
-    pub fn new() -> Self {
-        Self::default()
+/// The ways a LongPoll fails, each with the arguments phoenix.js passes.
+///
+/// All but [`Failure::Forbidden`] go through `closeAndRetry(error, code, reason, false)`: if
+/// the LongPoll is still active, `stop(connecting)` (abort the requests, cancel queued messages
+/// and batches), `onerror(error)`, and `emitClose(code, reason, false)` if still active after
+/// the handler (it may have closed the LongPoll for good). The socket then reconnects, with a
+/// new LongPoll. `Forbidden` is `onerror(403)` then `close(1008, "forbidden", false)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// A 410 poll response while a token is held: the server dropped the session; the client
+    /// must rejoin its channels on a new one.
+    SessionGone = 0,
+    /// A 500 poll response or none at all.
+    ServerError = 1,
+    /// A 403 poll response: the server refused the connection.
+    Forbidden = 2,
+    /// A POST answered with anything but `{status: 200}`.
+    PostFailed = 3,
+    /// A request (GET or POST) timed out.
+    Timeout = 4,
+}
+
+/// The `error` handed to `onerror` for a [`Failure`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureError {
+    /// This number.
+    Status(u16),
+    /// The POST's response status: `resp && resp.status`.
+    Response,
+    /// The failure's reason string (`"timeout"`).
+    Reason,
+}
+
+impl Failure {
+    /// The failure with this number (`Failure as u8`), for the JavaScript boundary.
+    pub fn from_u32(n: u32) -> Option<Failure> {
+        Some(match n {
+            0 => Failure::SessionGone,
+            1 => Failure::ServerError,
+            2 => Failure::Forbidden,
+            3 => Failure::PostFailed,
+            4 => Failure::Timeout,
+            _ => return None,
+        })
     }
 
-    /// `isActive()`: open or connecting.
-    pub fn is_active(&self) -> bool {
-        self.ready_state == OPEN || self.ready_state == CONNECTING
-    }
-
-    // ---- requests -----------------------------------------------------------------------
-
-    /// `this.reqs.add(request)`: a new request is ours; returns its id.
-    pub fn begin_request(&mut self) -> u32 {
-        self.next_req = self.next_req.wrapping_add(1);
-        let id = self.next_req;
-        self.reqs.push(id);
-        id
-    }
-
-    /// `this.reqs.delete(request)`: true when the request was still ours, so its callback runs.
-    pub fn finish_request(&mut self, id: u32) -> bool {
-        match self.reqs.iter().position(|r| *r == id) {
-            Some(i) => {
-                self.reqs.remove(i);
-                true
-            }
-            None => false,
+    /// What `onerror` receives.
+    pub fn error(self) -> FailureError {
+        match self {
+            Failure::SessionGone => FailureError::Status(410),
+            Failure::ServerError => FailureError::Status(500),
+            Failure::Forbidden => FailureError::Status(403),
+            Failure::PostFailed => FailureError::Response,
+            Failure::Timeout => FailureError::Reason,
         }
     }
 
-    /// The requests in flight, oldest first.
-    pub fn requests(&self) -> &[u32] {
-        &self.reqs
-    }
-
-    /// `stop(readyState)`: the new state, and everything to cancel. Afterwards no request is
-    /// ours, no message is queued and no batch is open or awaiting its ack.
-    pub fn stop(&mut self, ready_state: f64) -> Stopped<Tm> {
-        self.ready_state = ready_state;
-        let reqs = std::mem::take(&mut self.reqs);
-        let message_timers = std::mem::take(&mut self.message_timers);
-        self.batch_buffer.clear();
-        self.awaiting_batch_ack = false;
-        let batch_timer = self.current_batch_timer.take();
-        self.current_batch = None;
-        Stopped {
-            reqs,
-            message_timers,
-            batch_timer,
+    /// The close event's `code`.
+    pub fn code(self) -> u16 {
+        match self {
+            Failure::SessionGone => 3410,
+            Failure::ServerError | Failure::PostFailed => 1011,
+            Failure::Forbidden => 1008,
+            Failure::Timeout => NO_STATUS,
         }
     }
 
-    // ---- polling ------------------------------------------------------------------------
-
-    /// A GET's callback: `resp` is the parsed body when it is truthy, `None` otherwise (status 0).
-    /// Stores the token (unless the session is gone) and moves to open on the first 410.
-    pub fn poll_response(&mut self, resp: Option<PollResponse<T>>) -> PollAction {
-        let status = match resp {
-            Some(r) => {
-                if r.status == Some(410.0) && !matches!(self.token, Token::Null) {
-                    return PollAction::SessionGone;
-                }
-                self.token = r.token;
-                r.status
-            }
-            None => Some(0.0),
-        };
-        let is = |n: f64| status == Some(n);
-        if is(200.0) {
-            PollAction::Deliver
-        } else if is(204.0) {
-            PollAction::Poll
-        } else if is(410.0) {
-            self.ready_state = OPEN;
-            PollAction::Open
-        } else if is(403.0) {
-            PollAction::Forbidden
-        } else if is(0.0) || is(500.0) {
-            PollAction::ServerError
-        } else {
-            PollAction::Unhandled
+    /// The close event's `reason`.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Failure::SessionGone => "session_gone",
+            Failure::ServerError | Failure::PostFailed => "internal server error",
+            Failure::Forbidden => "forbidden",
+            Failure::Timeout => "timeout",
         }
     }
 
-    /// A message timer was armed.
-    pub fn message_timer_added(&mut self, timer: Tm) {
-        self.message_timers.push(timer);
-    }
-
-    /// A message timer fired: `this.messageTimers.delete(timer)`.
-    pub fn message_timer_fired(&mut self, timer: &Tm) {
-        self.message_timers.retain(|t| t != timer);
-    }
-
-    // ---- sending ------------------------------------------------------------------------
-
-    /// `send(body)` once the body is a string.
-    pub fn send(&mut self, body: String) -> SendAction {
-        if let Some(batch) = self.current_batch.as_mut() {
-            batch.push(body);
-            SendAction::Queued
-        } else if self.awaiting_batch_ack {
-            self.batch_buffer.push(body);
-            SendAction::Queued
-        } else {
-            self.current_batch = Some(vec![body]);
-            SendAction::ArmBatchTimer
-        }
-    }
-
-    /// The timer armed for a new batch (`currentBatchTimer`).
-    pub fn batch_timer_set(&mut self, timer: Tm) {
-        self.current_batch_timer = Some(timer);
-    }
-
-    /// The batch timer fired: the messages to `batchSend` (`currentBatch`). Call
-    /// `batch_posted()` once the POST is under way.
-    pub fn batch_timer_fired(&self) -> Option<Vec<String>> {
-        self.current_batch.clone()
-    }
-
-    /// `this.currentBatch = null` after the batch timer's `batchSend`.
-    pub fn batch_posted(&mut self) {
-        self.current_batch = None;
-    }
-
-    /// `batchSend(messages, offset)`: now awaiting an ack; the POST for the next 100 lines.
-    pub fn batch_send(&mut self, messages: Vec<String>, offset: usize) -> Post {
-        self.awaiting_batch_ack = true;
-        let next = offset.saturating_add(MAX_LONGPOLL_BATCH_SIZE);
-        let start = offset.min(messages.len());
-        let end = next.min(messages.len());
-        let body = messages
-            .get(start..end)
-            .map(|m| m.join("\n"))
-            .unwrap_or_default();
-        Post {
-            body,
-            batch: Batch { messages, next },
-        }
-    }
-
-    /// A POST's callback: `ok` when the response is truthy with `status === 200`.
-    pub fn batch_acked(&mut self, batch: Batch, ok: bool) -> AckAction {
-        if !ok {
-            AckAction::Failed
-        } else if batch.next < batch.messages.len() {
-            AckAction::Post(self.batch_send(batch.messages, batch.next))
-        } else if !self.batch_buffer.is_empty() {
-            AckAction::PostBuffer
-        } else {
-            self.awaiting_batch_ack = false;
-            AckAction::Done
-        }
-    }
-
-    /// `batchSend(this.batchBuffer)` for `AckAction::PostBuffer`.
-    pub fn buffer_post(&mut self) -> Post {
-        let messages = self.batch_buffer.clone();
-        self.batch_send(messages, 0)
-    }
-
-    /// `this.batchBuffer = []` after the buffer's POST is under way.
-    pub fn buffer_posted(&mut self) {
-        self.batch_buffer.clear();
+    /// True when the socket may retry (`closeAndRetry`); false for a close for good.
+    pub fn retries(self) -> bool {
+        self != Failure::Forbidden
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    type S = LongPollState<&'static str, u32>;
 
     #[test]
     fn normalizes_endpoints() {
@@ -381,195 +326,89 @@ mod tests {
         assert_eq!(auth_token_b64("phoenix"), None);
     }
 
-    fn resp(status: Option<f64>, token: Token<&'static str>) -> Option<PollResponse<&'static str>> {
-        Some(PollResponse { status, token })
+    #[test]
+    fn active_is_open_or_connecting() {
+        assert!(is_active(CONNECTING));
+        assert!(is_active(OPEN));
+        assert!(is_active(-0.0));
+        assert!(!is_active(2.0));
+        assert!(!is_active(CLOSED));
+        assert!(!is_active(f64::NAN));
+    }
+
+    fn act(status: Option<f64>, holds: bool) -> (PollAction, bool) {
+        let o = poll_response(status, holds);
+        (o.action, o.store_token)
     }
 
     #[test]
-    fn first_410_opens_later_410_is_session_gone() {
-        let mut s = S::new();
-        assert_eq!(s.ready_state, CONNECTING);
-        assert_eq!(
-            s.poll_response(resp(Some(410.0), Token::Value("T1"))),
-            PollAction::Open
-        );
-        assert_eq!(s.ready_state, OPEN);
-        assert_eq!(s.token, Token::Value("T1"));
-        assert_eq!(
-            s.poll_response(resp(Some(410.0), Token::Value("T9"))),
-            PollAction::SessionGone
-        );
-        assert_eq!(
-            s.token,
-            Token::Value("T1"),
-            "the token of a session-gone response is dropped"
-        );
+    fn poll_statuses() {
+        use PollAction::*;
+        assert_eq!(act(Some(410.0), false), (Open, true));
+        assert_eq!(act(Some(410.0), true), (SessionGone, false));
+        for holds in [false, true] {
+            assert_eq!(act(Some(200.0), holds), (Deliver, true));
+            assert_eq!(act(Some(204.0), holds), (Poll, true));
+            assert_eq!(act(Some(403.0), holds), (Forbidden, true));
+            assert_eq!(act(Some(500.0), holds), (ServerError, true));
+            assert_eq!(act(Some(0.0), holds), (ServerError, true));
+            assert_eq!(act(Some(-0.0), holds), (ServerError, true));
+            assert_eq!(act(None, holds), (ServerError, false));
+            assert_eq!(act(Some(418.0), holds), (Unhandled, true));
+            assert_eq!(act(Some(f64::NAN), holds), (Unhandled, true));
+        }
     }
 
     #[test]
-    fn a_null_token_makes_the_next_410_an_open_again() {
-        let mut s = S::new();
-        assert_eq!(
-            s.poll_response(resp(Some(204.0), Token::Null)),
-            PollAction::Poll
-        );
-        assert_eq!(
-            s.poll_response(resp(Some(410.0), Token::Value("T"))),
-            PollAction::Open
-        );
+    fn sends_batch_then_buffer() {
+        assert_eq!(send_action(true, true), SendAction::AddToBatch);
+        assert_eq!(send_action(true, false), SendAction::AddToBatch);
+        assert_eq!(send_action(false, true), SendAction::Buffer);
+        assert_eq!(send_action(false, false), SendAction::NewBatch);
     }
 
     #[test]
-    fn statuses() {
-        let mut s = S::new();
+    fn acks() {
+        assert_eq!(batch_end(0.0), 100.0);
+        assert_eq!(batch_end(100.0), 200.0);
+        assert_eq!(ack_action(None, 100.0, 1.0, 0.0), AckAction::Failed);
+        assert_eq!(ack_action(Some(500.0), 100.0, 1.0, 0.0), AckAction::Failed);
         assert_eq!(
-            s.poll_response(resp(Some(200.0), Token::Value("A"))),
-            PollAction::Deliver
+            ack_action(Some(f64::NAN), 100.0, 1.0, 0.0),
+            AckAction::Failed
         );
-        assert_eq!(s.token, Token::Value("A"));
+        assert_eq!(ack_action(Some(200.0), 100.0, 101.0, 5.0), AckAction::Next);
         assert_eq!(
-            s.poll_response(resp(Some(204.0), Token::Value("B"))),
-            PollAction::Poll
+            ack_action(Some(200.0), 100.0, 100.0, 5.0),
+            AckAction::PostBuffer
         );
-        assert_eq!(s.token, Token::Value("B"));
-        assert_eq!(
-            s.poll_response(resp(Some(403.0), Token::Value("C"))),
-            PollAction::Forbidden
-        );
-        assert_eq!(s.token, Token::Value("C"));
-        assert_eq!(
-            s.poll_response(resp(Some(500.0), Token::Value("D"))),
-            PollAction::ServerError
-        );
-        assert_eq!(
-            s.poll_response(resp(Some(0.0), Token::Value("E"))),
-            PollAction::ServerError
-        );
-        assert_eq!(
-            s.poll_response(resp(Some(-0.0), Token::Value("E"))),
-            PollAction::ServerError
-        );
-        assert_eq!(
-            s.poll_response(resp(Some(418.0), Token::Value("F"))),
-            PollAction::Unhandled
-        );
-        assert_eq!(s.token, Token::Value("F"));
-        // a status that is not a number (a string "200", undefined) is unhandled
-        assert_eq!(
-            s.poll_response(resp(None, Token::Value("G"))),
-            PollAction::Unhandled
-        );
-        assert_eq!(
-            s.poll_response(resp(Some(f64::NAN), Token::Value("G"))),
-            PollAction::Unhandled
-        );
-        // no response: status 0, token kept
-        assert_eq!(s.poll_response(None), PollAction::ServerError);
-        assert_eq!(s.token, Token::Value("G"));
+        assert_eq!(ack_action(Some(200.0), 100.0, 100.0, 0.0), AckAction::Done);
     }
 
     #[test]
-    fn sends_in_one_task_share_a_batch_and_one_post_is_in_flight() {
-        let mut s = S::new();
-        assert_eq!(s.send("a".into()), SendAction::ArmBatchTimer);
-        s.batch_timer_set(7);
-        assert_eq!(s.send("b".into()), SendAction::Queued);
-        let msgs = s.batch_timer_fired().unwrap();
-        let post = s.batch_send(msgs, 0);
-        s.batch_posted();
-        assert_eq!(post.body, "a\nb");
-        assert!(s.awaiting_batch_ack);
-        assert_eq!(s.current_batch, None);
+    fn failures() {
+        let all: Vec<Failure> = (0..5).filter_map(Failure::from_u32).collect();
+        assert_eq!(all.len(), 5);
+        assert_eq!(Failure::from_u32(5), None);
+        for f in all {
+            assert_eq!(Failure::from_u32(f as u32), Some(f));
+        }
+        let f = Failure::SessionGone;
         assert_eq!(
-            s.current_batch_timer,
-            Some(7),
-            "kept after firing, as in phoenix.js"
+            (f.error(), f.code(), f.reason(), f.retries()),
+            (FailureError::Status(410), 3410, "session_gone", true)
         );
-        // while waiting for the ack
-        assert_eq!(s.send("c".into()), SendAction::Queued);
-        assert_eq!(s.send("d".into()), SendAction::Queued);
-        assert_eq!(s.batch_buffer, vec!["c".to_owned(), "d".to_owned()]);
-        assert_eq!(s.batch_acked(post.batch, true), AckAction::PostBuffer);
-        let post2 = s.buffer_post();
-        s.buffer_posted();
-        assert_eq!(post2.body, "c\nd");
-        assert!(s.batch_buffer.is_empty());
-        assert_eq!(s.batch_acked(post2.batch, true), AckAction::Done);
-        assert!(!s.awaiting_batch_ack);
-        assert_eq!(s.send("e".into()), SendAction::ArmBatchTimer);
-    }
-
-    #[test]
-    fn batches_over_100_lines_go_in_chunks() {
-        let mut s = S::new();
-        let msgs: Vec<String> = (0..250).map(|i| i.to_string()).collect();
-        let p1 = s.batch_send(msgs, 0);
-        assert_eq!(p1.body.split('\n').count(), 100);
-        assert!(p1.body.starts_with("0\n1\n"));
-        let AckAction::Post(p2) = s.batch_acked(p1.batch, true) else {
-            panic!()
-        };
-        assert_eq!(p2.body.split('\n').count(), 100);
-        assert!(p2.body.starts_with("100\n"));
-        let AckAction::Post(p3) = s.batch_acked(p2.batch, true) else {
-            panic!()
-        };
-        assert_eq!(p3.body.split('\n').count(), 50);
-        assert!(p3.body.ends_with("\n249"));
-        assert_eq!(s.batch_acked(p3.batch, true), AckAction::Done);
-        // exactly 100: one POST
-        let p = s.batch_send((0..100).map(|i| i.to_string()).collect(), 0);
-        assert_eq!(s.batch_acked(p.batch, true), AckAction::Done);
-        // an offset past the end posts an empty body instead of panicking
-        let p = s.batch_send(vec!["x".into()], 5);
-        assert_eq!(p.body, "");
-        let p = s.batch_send(vec![], usize::MAX);
-        assert_eq!(p.body, "");
-    }
-
-    #[test]
-    fn failed_post_leaves_state_to_stop() {
-        let mut s = S::new();
-        let p = s.batch_send(vec!["a".into()], 0);
-        assert_eq!(s.batch_acked(p.batch, false), AckAction::Failed);
-        assert!(s.awaiting_batch_ack);
-    }
-
-    #[test]
-    fn requests_are_ours_until_they_complete_or_stop() {
-        let mut s = S::new();
-        let a = s.begin_request();
-        let b = s.begin_request();
-        assert_eq!(s.requests(), &[a, b]);
-        assert!(s.finish_request(a));
-        assert!(!s.finish_request(a), "a second completion is ignored");
-        let c = s.begin_request();
-        s.message_timer_added(1);
-        s.message_timer_added(2);
-        s.message_timer_fired(&1);
-        s.send("x".into());
-        s.batch_timer_set(9);
-        s.batch_buffer.push("y".into());
-        s.awaiting_batch_ack = true;
-        let st = s.stop(CONNECTING);
+        let f = Failure::Forbidden;
         assert_eq!(
-            st,
-            Stopped {
-                reqs: vec![b, c],
-                message_timers: vec![2],
-                batch_timer: Some(9)
-            }
+            (f.error(), f.code(), f.reason(), f.retries()),
+            (FailureError::Status(403), 1008, "forbidden", false)
         );
-        assert!(s.is_active());
-        assert!(!s.finish_request(b));
-        assert!(s.requests().is_empty());
-        assert!(s.current_batch.is_none() && s.batch_buffer.is_empty() && !s.awaiting_batch_ack);
-        assert_eq!(s.current_batch_timer, None);
-        s.stop(CLOSED);
-        assert!(!s.is_active());
-        s.ready_state = OPEN;
-        assert!(s.is_active());
-        s.ready_state = 2.0;
-        assert!(!s.is_active());
+        let f = Failure::Timeout;
+        assert_eq!(
+            (f.error(), f.code(), f.reason(), f.retries()),
+            (FailureError::Reason, 1005, "timeout", true)
+        );
+        assert_eq!(Failure::PostFailed.error(), FailureError::Response);
+        assert_eq!(Failure::ServerError.code(), 1011);
     }
 }

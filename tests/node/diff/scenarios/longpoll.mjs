@@ -4,6 +4,99 @@
 const WS = "ws://example.com/socket";
 
 export default {
+  // phoenix.js exposes its state as live fields: apps and test suites read `reqs` (a Set of
+  // {req}), push onto or splice `batchBuffer` / `currentBatch`, flip `awaitingBatchAck`; and the
+  // handlers run with `this` being the LongPoll.
+  "LP-live-fields-and-this-in-handlers"(env) {
+    const xhr = env.installFakeXHR();
+    const lp = new env.LongPoll(`${WS}/websocket?vsn=2.0.0`, ["phoenix", `base64url.bearer.phx.${btoa("tok")}`]);
+    env.track("lp", lp);
+    lp.timeout = 500;
+    for (const h of ["onopen", "onerror", "onmessage", "onclose"]) {
+      lp[h] = env.record(h, function () {
+        env.snap(`${h}: this === lp`, this === lp);
+      });
+    }
+    const reqs = lp.reqs;
+    env.snap("fields", {authToken: lp.authToken, pollEndpoint: lp.pollEndpoint, endPoint: lp.endPoint, token: lp.token, readyState: lp.readyState, skipHeartbeat: lp.skipHeartbeat, reqs: reqs.size, isActive: lp.isActive()});
+    env.clock.advance(0);
+    env.snap("first poll: reqs is live", {same: lp.reqs === reqs, reqs: [...reqs].map((r) => r.req)});
+    xhr.respond("GET", {status: 410, token: "T1"});
+    env.snap("open", {same: lp.reqs === reqs, reqs: reqs.size, token: lp.token, readyState: lp.readyState, url: lp.endpointURL()});
+
+    env.mark("send opens a batch; the app pushes onto the live currentBatch");
+    lp.send("a");
+    const batch = lp.currentBatch;
+    batch.push("pushed-by-app");
+    env.snap("currentBatch", {batch: lp.currentBatch, same: lp.currentBatch === batch, timer: lp.currentBatchTimer !== null});
+    env.clock.advance(0);
+    env.snap("posted", {currentBatch: lp.currentBatch, awaitingBatchAck: lp.awaitingBatchAck, reqs: lp.reqs.size});
+
+    env.mark("sends while awaiting the ack land in the live batchBuffer; the app edits it");
+    const buffer = lp.batchBuffer;
+    lp.send("b");
+    lp.send("c");
+    env.snap("batchBuffer", {same: lp.batchBuffer === buffer, buffer});
+    buffer.push("d");
+    buffer.splice(0, 1);
+    xhr.respond("POST", {status: 200});
+    env.snap("after the ack", {buffer: lp.batchBuffer, replaced: lp.batchBuffer !== buffer, old: buffer, awaitingBatchAck: lp.awaitingBatchAck});
+    env.mark("a buffer assigned by the app is posted with the next ack");
+    lp.batchBuffer = ["x", "y"];
+    xhr.respond("POST", {status: 200});
+    env.snap("after the second ack", {buffer: lp.batchBuffer, awaitingBatchAck: lp.awaitingBatchAck});
+    xhr.respond("POST", {status: 200});
+    env.snap("done", {awaitingBatchAck: lp.awaitingBatchAck});
+
+    env.mark("the app sets awaitingBatchAck: sends are buffered, not batched");
+    lp.awaitingBatchAck = true;
+    lp.send("e");
+    env.snap("buffered", {buffer: lp.batchBuffer, currentBatch: lp.currentBatch});
+    lp.awaitingBatchAck = false;
+    lp.send("f");
+    env.clock.advance(0);
+
+    env.mark("messages: onmessage runs with this === lp");
+    xhr.respond("GET", {status: 200, token: "T2", messages: ["m1", "m2"]});
+    env.snap("messageTimers", lp.messageTimers.size);
+    env.clock.advance(0);
+
+    env.mark("a request the app deletes from the live reqs is no longer ours: its response is ignored");
+    const get = [...lp.reqs].find((r) => r.req.method === "GET");
+    lp.reqs.delete(get);
+    xhr.respond("GET", {status: 200, token: "T3", messages: ["ignored"]});
+    env.clock.advance(0);
+    env.snap("ignored", {token: lp.token, reqs: lp.reqs.size});
+
+    env.mark("a failed POST: onerror and onclose with this === lp; an app-added request is aborted");
+    lp.reqs.add({req: {abort: env.record("app req abort")}});
+    xhr.respond("POST", {status: 500});
+    env.snap("after failure", {readyState: lp.readyState, reqs: lp.reqs.size, replaced: lp.reqs !== reqs, old: reqs.size, buffer: lp.batchBuffer, isActive: lp.isActive()});
+    lp.close(1000, "bye");
+    env.snap("closed", {readyState: lp.readyState, isActive: lp.isActive()});
+  },
+
+  // The same live fields on the transport a Socket makes (`socket.conn`).
+  "LP-socket-conn-live-batchBuffer"(env) {
+    const xhr = env.installFakeXHR();
+    const s = new env.Socket(WS, {transport: env.LongPoll, logger: env.logger});
+    s.connect();
+    const conn = s.conn;
+    env.snap("conn", {isLongPoll: conn instanceof env.LongPoll, timeout: conn.timeout, skipHeartbeat: conn.skipHeartbeat});
+    env.clock.advance(0);
+    xhr.respond("GET", {status: 410, token: "T"});
+    env.clock.advance(0);
+    s.push({topic: "t", event: "a", payload: {}, ref: "1"});
+    env.clock.advance(0);
+    s.push({topic: "t", event: "b", payload: {}, ref: "2"});
+    conn.batchBuffer.push(JSON.stringify([null, "9", "t", "from-app", {}]));
+    env.snap("batchBuffer", conn.batchBuffer);
+    xhr.respond("POST", {status: 200});
+    env.snap("posted", xhr.last("POST").body);
+    xhr.respond("POST", {status: 200});
+    s.disconnect();
+    env.clock.advance(1000);
+  },
   "LP-handshake-poll-send-batch"(env) {
     const xhr = env.installFakeXHR();
     const s = new env.Socket(WS, {transport: env.LongPoll, logger: env.logger, authToken: "tok", params: {p: 1}});
