@@ -3,7 +3,8 @@
 // /live: server/src/live/). The page's client (www/live-demo.js, an ordinary LiveView app.js doing
 // `import {Socket} from "phoenix"`) is bundled with esbuild four ways: each LiveView version
 // with `phoenix` resolving to npm phoenix@1.8.16 (phoenix.js) and to this package (dist/).
-// Every bundle runs the same checks, over WebSocket and over LongPoll: mount, 20 clicks -> 20,
+// Every bundle runs the same checks, over WebSocket, over LongPoll (`transport: LongPoll`) and
+// over LongPoll reached through `longPollFallbackMs` (a server refusing WebSockets): mount, 20 clicks -> 20,
 // phx-change and phx-submit, live_patch, server pushes, a server restart after which the page
 // rejoins (no reload) and works; no page error and no console error (the browser's own
 // connection-refused messages are allowed while the server is down, and only then).
@@ -29,6 +30,7 @@ const CLIENTS = {
   "phoenix-wasm": { alias: { phoenix: "phoenix-wasm" }, input: /^dist\/phoenix-wasm\.mjs$/ },
 };
 const WAIT = 15_000;
+const FALLBACK_MS = 500;
 const SKIP = process.env.PHOENIX_WASM_SKIP_BROWSER === "1";
 
 let work;
@@ -107,9 +109,16 @@ async function openLive(server, query) {
 
 /** The same checks for every bundle and transport. */
 async function exercise(bundle, transport) {
-  const server = await serverFor({ args: ["--static-dir", bundle.dir] });
-  const live = await openLive(server, transport === "longpoll" ? "transport=longpoll" : "");
+  // "fallback": the server refuses every WebSocket upgrade (as some proxies do) and the page sets
+  // `longPollFallbackMs`: LiveView must carry on over LongPoll by itself.
+  const fallback = transport === "fallback";
+  const server = await serverFor({ args: ["--static-dir", bundle.dir, ...(fallback ? ["--no-websocket"] : [])] });
+  const query = { websocket: "", longpoll: "transport=longpoll", fallback: `fallback=${FALLBACK_MS}` }[transport];
+  const live = await openLive(server, query);
   const { page, errors, seen } = live;
+  // The browser's own message for a refused handshake: expected with "fallback", and only there.
+  const refused = new RegExp(`WebSocket connection to 'ws://127\\.0\\.0\\.1:${server.port}/live/websocket\\?[^']*' failed`);
+  const unexpected = () => errors.filter((e) => !(fallback && refused.test(e)));
 
   // Mount: the dead render is replaced by the joined view, with the client we bundled.
   await live.waitConnected();
@@ -147,8 +156,8 @@ async function exercise(bundle, transport) {
   // Server restart on the same port: the page notices, rejoins (no reload) and works. A new
   // server process mounts the view afresh (the counter restarts), with the URL's params.
   const port = server.port;
+  assert.deepEqual(unexpected(), [], "errors before the restart");
   const quiet = errors.length;
-  assert.deepEqual(errors, [], "errors before the restart");
   await server.kill("SIGKILL");
   await page.waitForFunction(() => !window.liveSocket.isConnected()
     || !document.querySelector("[data-phx-main]").classList.contains("phx-connected"), null, { timeout: WAIT });
@@ -161,6 +170,8 @@ async function exercise(bundle, transport) {
   assert.deepEqual(downtime.filter((e) => !noise.test(e)), [], "errors while the server was down");
   await live.waitText("#tab", "b", "params after the rejoin");
   await live.waitText("#count", "0", "fresh mount after the restart");
+  // Form recovery: on the rejoin the client sends the form's contents as a phx-change.
+  await live.waitText("#echo", "Ada <3 & co", "form recovery after the rejoin");
   for (let i = 1; i <= 3; i++) {
     await page.click("#inc");
     await live.waitText("#count", String(i), "clicks after the restart");
@@ -175,18 +186,21 @@ async function exercise(bundle, transport) {
   if (transport === "longpoll") {
     assert.deepEqual(seen.sockets, [], "no WebSocket on ?transport=longpoll");
     assert.ok(seen.longpoll > 0, "LongPoll requests");
+  } else if (fallback) {
+    assert.ok(seen.sockets.length >= 1, "a WebSocket was tried first");
+    assert.ok(seen.longpoll > 0, "LongPoll requests after the fallback");
   } else {
     assert.ok(seen.sockets.length >= 2, "a WebSocket before and after the restart");
     assert.ok(seen.sockets.every((u) => new URL(u).pathname === "/live/websocket"), seen.sockets.join(", "));
     assert.equal(seen.longpoll, 0, "no LongPoll request");
   }
-  assert.deepEqual(errors, [], "page errors or console errors");
+  assert.deepEqual(unexpected(), [], "page errors or console errors");
 }
 
 for (const lv of Object.keys(LV_VERSIONS)) {
   for (const client of Object.keys(CLIENTS)) {
     const name = `${lv}@${LV_VERSIONS[lv]} + ${client}`;
-    for (const transport of ["websocket", "longpoll"]) {
+    for (const transport of ["websocket", "longpoll", "fallback"]) {
       test(`${name} over ${transport}: mount, clicks, form, live_patch, pushes, restart`,
         browserTestOptions({ timeout: 120_000 }), () => exercise(bundles[name], transport));
     }
