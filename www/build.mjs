@@ -1,4 +1,5 @@
-// Bundles the demo page (www/app.js -> www/dist/app.js) with esbuild, importing the package the
+// Bundles the demo page (www/app.js -> www/dist/app.js) and the LiveView demo's client
+// (www/live-demo.js -> www/dist/live-demo.js) with esbuild, importing the package the
 // way an app does: `import { Socket, Presence } from "phoenix-wasm"`, resolved through this
 // repository's package.json "exports" (a package self-reference), i.e. the built dist/.
 //
@@ -42,10 +43,18 @@ if (reference) {
   for (const f of ["index.html", "style.css", "favicon.svg"]) fs.copyFileSync(path.join(here, f), path.join(reference, f));
 }
 
+// The LiveView demo page (/live-demo): live-demo.js imports `phoenix` as a LiveView app does;
+// here `phoenix` is this package (with --reference: npm phoenix, i.e. phoenix.js).
+const liveOptions = {
+  ...options,
+  entryPoints: [path.join(here, "live-demo.js")],
+  outfile: path.join(reference || here, "dist", "live-demo.js"),
+  alias: reference ? {} : { phoenix: "phoenix-wasm" },
+};
+
 if (process.argv.includes("--watch")) {
-  const ctx = await esbuild.context(options);
-  await ctx.watch();
-  console.log("www/build.mjs: watching www/app.js");
+  for (const o of [options, liveOptions]) await (await esbuild.context(o)).watch();
+  console.log("www/build.mjs: watching www/app.js and www/live-demo.js");
 } else {
-  await esbuild.build(options);
+  await Promise.all([esbuild.build(options), esbuild.build(liveOptions)]);
 }

@@ -10,7 +10,8 @@
 //! - [`serializer`]: v1 / v2 JSON and v2 binary frames;
 //! - [`transport::websocket`], [`transport::longpoll`]: the WebSocket and LongPoll transports (axum).
 //!
-//! [`demo`] is an application written against that public API (DEMO.md), and [`app`] builds
+//! [`demo`] is an application written against that public API (DEMO.md), [`live`] a Phoenix
+//! LiveView corner (`/live-demo`, socket `/live`) for the `phoenix_live_view` client, and [`app`] builds
 //! the whole HTTP service the `phoenix-server` binary runs.
 
 pub mod channel;
@@ -18,6 +19,7 @@ pub mod config;
 pub mod demo;
 pub mod endpoint;
 pub mod error;
+pub mod live;
 pub mod presence;
 mod pubsub;
 pub mod serializer;

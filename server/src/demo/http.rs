@@ -16,7 +16,8 @@ use super::{now_ms, socket, token, DemoState};
 use crate::error::AppError;
 use crate::transport::{longpoll, websocket};
 
-/// The whole service: `/socket/websocket`, `/socket/longpoll`, `/api/*`, static files.
+/// The whole service: `/socket/websocket`, `/socket/longpoll`, `/api/*`, the LiveView corner
+/// (`/live-demo`, `/live/*`: [`crate::live`]), static files.
 /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` (loopback checks).
 pub fn app(state: Arc<DemoState>) -> Router {
     let mut api = Router::new()
@@ -40,6 +41,7 @@ pub fn app(state: Arc<DemoState>) -> Router {
             state.endpoint.clone(),
             user_socket,
         ))
+        .merge(crate::live::router(state.endpoint.clone()))
         .fallback_service(static_files)
 }
 
