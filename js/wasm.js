@@ -4,7 +4,9 @@
 // instantiated glue from here.
 import * as glue from "phoenix-wasm:glue";
 import { wasmBytes } from "phoenix-wasm:bytes";
+import { noop, closure, identityHook, debugLogger, frameSize } from "./shims.js";
 
 glue.initSync({ module: new WebAssembly.Module(wasmBytes()) });
+glue.set_shims(noop, closure, identityHook, debugLogger, frameSize);
 
 export default glue;

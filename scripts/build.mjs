@@ -211,16 +211,20 @@ const common = {
   keepNames: true,
   banner: { js: banner },
   logLevel: "warning",
-  // wasm-bindgen lists one snippet module once per imported function (same namespace each time).
-  logOverride: { "duplicate-object-key": "silent" },
   metafile: false,
   plugins: [generated],
 };
-await esbuild.build({ ...common, format: "esm", outfile: path.join(STAGE, "phoenix-wasm.mjs") });
-await esbuild.build({ ...common, format: "cjs", outfile: path.join(STAGE, "phoenix-wasm.cjs") });
-await esbuild.build({
+// A warning here is a warning in every app that bundles the package: the build fails on one.
+const built = [];
+built.push(await esbuild.build({ ...common, format: "esm", outfile: path.join(STAGE, "phoenix-wasm.mjs") }));
+built.push(await esbuild.build({ ...common, format: "cjs", outfile: path.join(STAGE, "phoenix-wasm.cjs") }));
+built.push(await esbuild.build({
   ...common, format: "iife", globalName: "Phoenix", minify: true, outfile: path.join(STAGE, "phoenix-wasm.min.js"),
-});
+}));
+if (built.some((r) => r.warnings.length)) {
+  console.error("[build] esbuild warned (see above): apps bundling the package would see the same");
+  process.exit(1);
+}
 for (const f of ["phoenix-wasm.mjs", "phoenix-wasm.cjs", "phoenix-wasm.min.js"]) {
   const text = fs.readFileSync(path.join(STAGE, f), "utf8");
   if (/import\.meta|\.wasm["']/.test(text)) {

@@ -2,6 +2,7 @@
 //! after our import still catch our timers), and the global object of `constants.js`.
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 #[wasm_bindgen]
 extern "C" {
@@ -30,21 +31,91 @@ extern "C" {
     fn to_object(v: &JsValue) -> JsValue;
 }
 
-#[wasm_bindgen(module = "/js/shims.js")]
-extern "C" {
-    /// A fresh no-op function.
-    pub fn noop() -> Function;
-    /// `closure(value)`: a function returning the value.
-    pub fn closure(v: &JsValue) -> Function;
-    /// The default `channel.onMessage`: `(event, payload, ref) => payload`.
-    #[wasm_bindgen(js_name = identityHook)]
-    pub fn identity_hook() -> Function;
-    /// The size `socket.stats()` counts for a frame: `length` of a string, else `byteLength`.
-    #[wasm_bindgen(js_name = frameSize)]
-    pub fn frame_size(frame: &JsValue) -> f64;
-    /// The logger of `debug: true`.
-    #[wasm_bindgen(js_name = debugLogger)]
-    pub fn debug_logger() -> Function;
+/// The functions of `js/shims.js`, handed over once at load by `js/wasm.js` (an exported setter
+/// rather than wasm-bindgen snippet imports, whose generated glue lists one module key per
+/// imported function and makes bundlers warn about duplicate keys).
+struct Shims {
+    noop: Function,
+    closure: Function,
+    identity_hook: Function,
+    debug_logger: Function,
+    frame_size: Function,
+}
+
+thread_local! {
+    static SHIMS: std::cell::RefCell<Option<Shims>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Called once by `js/wasm.js` with the functions of `js/shims.js`.
+#[wasm_bindgen]
+pub fn set_shims(
+    noop: Function,
+    closure: Function,
+    identity_hook: Function,
+    debug_logger: Function,
+    frame_size: Function,
+) {
+    SHIMS.with(|s| {
+        *s.borrow_mut() = Some(Shims {
+            noop,
+            closure,
+            identity_hook,
+            debug_logger,
+            frame_size,
+        })
+    });
+}
+
+fn shim(pick: impl FnOnce(&Shims) -> JsValue) -> JsValue {
+    SHIMS.with(|s| s.borrow().as_ref().map_or(JsValue::UNDEFINED, pick))
+}
+
+fn as_function(v: JsValue) -> Function {
+    v.dyn_into::<Function>()
+        .unwrap_or_else(|v| v.unchecked_into::<Function>())
+}
+
+/// A fresh no-op function.
+pub fn noop() -> Function {
+    as_function(shim(|s| {
+        s.noop.call0(&JsValue::UNDEFINED).unwrap_or_default()
+    }))
+}
+
+/// `closure(value)`: a function returning the value.
+pub fn closure(v: &JsValue) -> Function {
+    as_function(shim(|s| {
+        s.closure.call1(&JsValue::UNDEFINED, v).unwrap_or_default()
+    }))
+}
+
+/// The default `channel.onMessage`: `(event, payload, ref) => payload`.
+pub fn identity_hook() -> Function {
+    as_function(shim(|s| {
+        s.identity_hook
+            .call0(&JsValue::UNDEFINED)
+            .unwrap_or_default()
+    }))
+}
+
+/// The logger of `debug: true`.
+pub fn debug_logger() -> Function {
+    as_function(shim(|s| {
+        s.debug_logger
+            .call0(&JsValue::UNDEFINED)
+            .unwrap_or_default()
+    }))
+}
+
+/// The size `socket.stats()` counts for a frame: `length` of a string, else `byteLength`.
+pub fn frame_size(frame: &JsValue) -> f64 {
+    shim(|s| {
+        s.frame_size
+            .call1(&JsValue::UNDEFINED, frame)
+            .unwrap_or_default()
+    })
+    .as_f64()
+    .unwrap_or(0.0)
 }
 
 /// `global` of `constants.js`: `self`, else `window`, else `globalThis`.
