@@ -145,13 +145,13 @@ window.bench = {
   // then blocks this page (block) while a raw WebSocket client pushes every `shout`, so the
   // messages queue up (server outbound queue, TCP, the browser) and the time measured after
   // the block is the client's own dispatch, not the producer's pace.
-  // `others` more channels joined first on the same socket (topics `${topic}-other-i`), each with
+  // `others` more channels joined first on the same socket (topics `${otherPrefix}<i>`), each with
   // a `shout` binding that never fires: the many-channel variant of the benchmark.
-  async dispatchSetup(n, topic, others = 0) {
+  async dispatchSetup(n, topic, others = 0, otherPrefix = "") {
     const { socket } = openSocket({ transport: TimedWebSocket });
     const extra = [];
     for (let i = 0; i < others; i++) {
-      const c = socket.channel(`${topic}-other-${i}`, {});
+      const c = socket.channel(`${otherPrefix}${i}`, {});
       c.on("shout", () => { throw new Error("a shout reached the wrong channel"); });
       extra.push(joined(c));
     }

@@ -293,9 +293,10 @@ function summarizeProfile(profile) {
 let dispatchBlockMs = QUICK ? 800 : 3000;
 
 async function dispatch(ctx, page, cdp, impl, tag, driverToken, others = 0) {
-  const topic = `bench:dispatch-${tag}${others ? "-many" : ""}`;
+  // (bench:<name> topics: at most 32 letters, digits, `_` and `-` after the prefix)
+  const topic = others ? `bench:many-${tag}` : `bench:dispatch-${tag}`;
   if (impl === RAW) await page.evaluate(([n, t, tok]) => window.bench.rawDispatchSetup(n, t, tok), [CFG.dispatch, topic, driverToken]);
-  else await page.evaluate(([n, t, o]) => window.bench.dispatchSetup(n, t, o), [CFG.dispatch, topic, others]);
+  else await page.evaluate(([n, t, o, p]) => window.bench.dispatchSetup(n, t, o, p), [CFG.dispatch, topic, others, `bench:o-${tag}-`]);
   const prod = await producer(ctx.origin, driverToken, topic);
   const blockMs = dispatchBlockMs;
   // The profiler must start before the page is blocked: CDP commands wait for the main thread.
