@@ -51,6 +51,16 @@ else
   rustup target add wasm32-unknown-unknown
 fi
 
+# 1b. rustfmt and clippy: scripts/test.sh gates on both.
+for component in rustfmt clippy; do
+  if rustup component list --installed | grep -q "^$component"; then
+    log "ok: rust component $component"
+  else
+    log "rustup component add $component"
+    rustup component add "$component"
+  fi
+done
+
 # 2. wasm-pack.
 have_wp="$(wasm-pack --version 2>/dev/null | awk '{print $2}' || true)"
 if [ "$have_wp" = "$WASM_PACK_VERSION" ]; then
