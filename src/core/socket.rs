@@ -1514,33 +1514,143 @@ pub fn encode_uri_component(s: &str) -> String {
     out
 }
 
-/// A number as `Number.prototype.toString` prints it, for the integers refs are made of.
-/// Fractions (never produced by the ref counter) keep six digits: `f64`'s `Display` alone would
-/// add some 20 KB of float formatting to the wasm.
+/// A number as JavaScript's `String(number)` prints it (ECMAScript `Number::toString`, radix 10),
+/// for every `f64`: `NaN`, `Infinity`, `-0` → `"0"`, the shortest digits that round-trip, plain
+/// notation for decimal exponents from -7 to 21 and `1e+21` / `1.5e-7` outside it.
+///
+/// Refs are usually strings; this renders the numeric refs a user or an odd server may send
+/// (`chan_reply_{ref}` event names) and sizes in error messages. Rust's `{:e}` gives the
+/// shortest round-trip digits and the exponent; only their layout differs from JavaScript's.
 pub fn format_number(n: f64) -> String {
     if n.is_nan() {
         return "NaN".to_owned();
     }
+    if n == 0.0 {
+        return "0".to_owned(); // both zeros, as in JavaScript
+    }
     if n.is_infinite() {
         return if n > 0.0 { "Infinity" } else { "-Infinity" }.to_owned();
     }
-    let int = n.trunc();
-    let mut out = if int.abs() < 9.2e18 {
-        (int as i64).to_string()
-    } else {
-        return "NaN".to_owned();
-    };
-    if n < 0.0 && int == 0.0 {
-        out.insert(0, '-');
+    let (mut digits, point) = sci_digits(&format!("{:e}", n.abs()));
+    if digits.len() >= 16 {
+        // Only values this long can lie exactly halfway between two shortest candidates.
+        if let Some(even) = tie_to_even(n.abs(), &digits, point) {
+            digits = even;
+        }
     }
-    let frac = (n - int).abs();
-    if frac > 0.0 {
-        let digits = ((frac * 1e6).round() as u64).to_string();
-        let digits = format!("{digits:0>6}");
+    // ECMAScript's k (digit count) and n (position of the decimal point: value = 0.digits × 10^n).
+    let k = digits.len() as i64;
+    let mut out = String::with_capacity(k as usize + 8);
+    if n < 0.0 {
+        out.push('-');
+    }
+    if k <= point && point <= 21 {
+        out.push_str(&digits);
+        out.extend(std::iter::repeat_n('0', (point - k) as usize));
+    } else if 0 < point && point <= 21 {
+        let (int, frac) = digits.split_at(point as usize);
+        out.push_str(int);
         out.push('.');
-        out.push_str(digits.trim_end_matches('0'));
+        out.push_str(frac);
+    } else if -6 < point && point <= 0 {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', (-point) as usize));
+        out.push_str(&digits);
+    } else {
+        let (first, rest) = digits.split_at(1);
+        out.push_str(first);
+        if !rest.is_empty() {
+            out.push('.');
+            out.push_str(rest);
+        }
+        out.push('e');
+        out.push(if point - 1 < 0 { '-' } else { '+' });
+        out.push_str(&(point - 1).abs().to_string());
     }
     out
+}
+
+/// `"d.ddde-x"` (Rust's `{:e}`) as its significant digits and the position of the decimal point
+/// (`value = 0.digits × 10^point`).
+fn sci_digits(sci: &str) -> (String, i64) {
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci, "0"));
+    let digits = mantissa.chars().filter(char::is_ascii_digit).collect();
+    (digits, exp.parse::<i64>().unwrap_or(0) + 1)
+}
+
+/// ECMAScript's tie rule, which Rust's shortest formatting does not follow: when `x` lies
+/// exactly halfway between two shortest digit strings that both read back as `x`, JavaScript
+/// takes the even one (`1095944209129418.25` → `…418.2`, where Rust prints `…418.3`).
+/// Returns the even candidate when it differs from `digits`.
+///
+/// Both candidates are half a step from `x`, and Rust's reads back, so the other does too:
+/// the interval that reads back as `x` is symmetric, and a power of ten never equals its
+/// bound (a power of two). Except below a power of two `2^-j`, where the interval is half as
+/// wide: the lower candidate reads back only if its step `10^q` is at most the gap below `x`,
+/// `2^(-j-53)`.
+fn tie_to_even(x: f64, digits: &str, point: i64) -> Option<String> {
+    let (exact, exact_point, power_of_two) = exact_digits(x)?;
+    let exact = exact.trim_end_matches('0');
+    let k = digits.len();
+    if exact_point != point || exact.len() != k + 1 || !exact.ends_with('5') {
+        return None;
+    }
+    let lower = &exact[..k];
+    let even = if lower.as_bytes()[k - 1] % 2 == 0 {
+        if let Some(j) = power_of_two {
+            // 10^q <= 2^(-j-53) with q < 0, i.e. 2^(j+53) <= 10^-q (u128: j <= 55 here).
+            let step = 10u128.checked_pow(u32::try_from(k as i64 - point).ok()?);
+            if step.is_some_and(|step| step < 1u128 << (j + 53)) {
+                return None;
+            }
+        }
+        lower.to_owned()
+    } else {
+        increment_digits(lower)?
+    };
+    (even != digits).then_some(even)
+}
+
+/// The exact decimal expansion of a positive `x` as digits and point position, and `j` if `x`
+/// is `2^-j`, when it fits in a `u128` (`x = m / 2^j = m × 5^j / 10^j`); `None` for
+/// integers and long expansions, which cannot be ties. Integer arithmetic only: exact float
+/// formatting or parsing would add tens of KB to the wasm.
+fn exact_digits(x: f64) -> Option<(String, i64, Option<u32>)> {
+    let bits = x.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i64;
+    let fraction = bits & ((1 << 52) - 1);
+    let (mut m, mut e) = if biased == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | (1 << 52), biased - 1075)
+    };
+    while e < 0 && m % 2 == 0 {
+        m >>= 1;
+        e += 1;
+    }
+    if e >= 0 || m == 0 {
+        return None;
+    }
+    let j = u32::try_from(-e).ok()?;
+    let scaled = 5u128.checked_pow(j)?.checked_mul(u128::from(m))?;
+    let text = scaled.to_string();
+    let point = text.len() as i64 - i64::from(j);
+    // A normal power of two (a subnormal's interval is symmetric; these are far too long anyway).
+    Some((text, point, (m == 1 && biased > 1).then_some(j)))
+}
+
+/// A decimal digit string plus one, or `None` when it would gain a digit (`"99"`).
+fn increment_digits(digits: &str) -> Option<String> {
+    let mut bytes = digits.as_bytes().to_vec();
+    for b in bytes.iter_mut().rev() {
+        if *b == b'9' {
+            *b = b'0';
+        } else {
+            *b += 1;
+            return String::from_utf8(bytes).ok();
+        }
+    }
+    None
 }
 
 /// `Rc::make_mut` for vectors whose elements are not `Clone` as a bound (they clone by hand).

@@ -17,6 +17,7 @@ mod harness;
 mod channel;
 mod edge;
 mod fallback;
+mod format_number;
 mod fuzz;
 mod heartbeat;
 mod longpoll;
