@@ -21,6 +21,7 @@ mod format_number;
 mod fuzz;
 mod heartbeat;
 mod longpoll;
+mod memory;
 mod presence;
 mod push;
 mod reconnect;
