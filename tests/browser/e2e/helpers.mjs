@@ -179,14 +179,50 @@ export async function openChat(browser, server, name, { query = "", context = nu
   return chat;
 }
 
-/** The page's WebSockets (urls) and the frames it sent on them: {sockets, sent: [{binary, text|bytes}]}. */
+/**
+ * The page's WebSockets and their traffic, from the page's first socket on:
+ * - `sockets`: urls; `sent`: the frames it sent, `{binary, text|bytes}`;
+ * - `wire`: everything in order, across reconnects: `{dir: "sent" | "received", text}` for
+ *   text frames and `{dir: "close"}` when a socket closes;
+ * - `waitFor(what, pred, timeout)`: resolves once `pred(wire)` holds (checked on each entry).
+ */
 export function recordFrames(page) {
-  const rec = { sockets: [], sent: [] };
+  const waiters = new Set();
+  const note = (entry) => {
+    rec.wire.push(entry);
+    for (const w of waiters) w();
+  };
+  const rec = {
+    sockets: [],
+    sent: [],
+    wire: [],
+    waitFor(what, pred, timeout = 20_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!pred(rec.wire)) return;
+          waiters.delete(check);
+          clearTimeout(deadline);
+          resolve();
+        };
+        const deadline = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no ${what} on the wire within ${timeout} ms: ${JSON.stringify(rec.wire.slice(-20))}`));
+        }, timeout);
+        waiters.add(check);
+        check();
+      });
+    },
+  };
   page.on("websocket", (ws) => {
     rec.sockets.push(ws.url());
-    ws.on("framesent", ({ payload }) => rec.sent.push(typeof payload === "string"
-      ? { binary: false, text: payload }
-      : { binary: true, bytes: payload.length }));
+    ws.on("framesent", ({ payload }) => {
+      rec.sent.push(typeof payload === "string" ? { binary: false, text: payload } : { binary: true, bytes: payload.length });
+      if (typeof payload === "string") note({ dir: "sent", text: payload });
+    });
+    ws.on("framereceived", ({ payload }) => {
+      if (typeof payload === "string") note({ dir: "received", text: payload });
+    });
+    ws.on("close", () => note({ dir: "close" }));
   });
   return rec;
 }
