@@ -10,8 +10,9 @@
 //! - [`serializer`]: v1 / v2 JSON and v2 binary frames;
 //! - [`transport::websocket`], [`transport::longpoll`]: the WebSocket and LongPoll transports (axum).
 //!
-//! [`demo`] is an application written against that public API (DEMO.md), and [`app`] builds
-//! the whole HTTP service the `phoenix-server` binary runs.
+//! [`demo`] is an application written against that public API (the demo contract in
+//! docs/protocol.md#demo-contract); `demo::http::app` builds the whole HTTP service the
+//! `phoenix-server` binary runs.
 
 pub mod channel;
 pub mod config;

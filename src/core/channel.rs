@@ -126,7 +126,7 @@ pub struct Channel<H: Host> {
 
 impl<H: Host> Channel<H> {
     /// `new Channel(topic, params, socket)`: registers two socket callbacks and the internal
-    /// bindings and join hooks, in phoenix.js's order (C01, C17).
+    /// bindings and join hooks, in phoenix.js's order.
     pub fn new(
         socket: &Rc<SocketInner<H>>,
         topic: &str,
@@ -285,7 +285,7 @@ impl<H: Host> Channel<H> {
         Ok(push)
     }
 
-    /// `leave(timeout)`: closes the channel synchronously (C08).
+    /// `leave(timeout)`: closes the channel synchronously (docs/protocol.md#b1).
     pub fn leave(self: &Rc<Self>, timeout: Option<f64>) -> Result<Rc<Push<H>>, H::Error> {
         let Some(socket) = self.socket.upgrade() else {
             return Ok(self.join_push.clone());
@@ -327,7 +327,7 @@ impl<H: Host> Channel<H> {
         self.join_push.resend(&socket.host, timeout)
     }
 
-    /// `isMember(topic, event, payload, joinRef)`: the stale join_ref filter (PROTOCOL §6.3).
+    /// `isMember(topic, event, payload, joinRef)`: the stale join_ref filter (docs/protocol.md#incoming-filter).
     pub fn is_member(
         &self,
         socket: &SocketInner<H>,
@@ -356,7 +356,7 @@ impl<H: Host> Channel<H> {
     }
 
     /// `trigger(event, payload, ref, joinRef)`: the onMessage hook, then a snapshot of the
-    /// matching bindings (C15).
+    /// matching bindings.
     pub fn trigger(
         self: &Rc<Self>,
         host: &H,

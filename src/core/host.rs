@@ -10,7 +10,7 @@
 //! receive hook, `connect()` inside `onClose`). A returned action list would run them after the
 //! transition instead of inside it. So the core makes each call at the exact point phoenix.js
 //! does, holding no `RefCell` borrow, and an `Err` (a JavaScript exception) skips the rest of the
-//! transition exactly as an uncaught exception does in phoenix.js (PITFALLS 23).
+//! transition exactly as an uncaught exception does in phoenix.js (docs/protocol.md#b23).
 use std::rc::Rc;
 
 use super::channel::Channel;

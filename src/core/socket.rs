@@ -120,7 +120,7 @@ pub enum PingCb<H: Host> {
     Fallback(Rc<Fallback<H>>),
 }
 
-/// One `connectWithFallback` attempt (PROTOCOL §11): the closure state phoenix.js keeps.
+/// One `connectWithFallback` attempt (docs/protocol.md#longpoll-fallback): the closure state phoenix.js keeps.
 pub struct Fallback<H: Host> {
     class: H::TransportClass,
     threshold: f64,
@@ -189,7 +189,7 @@ pub struct SocketState<H: Host> {
     pub reconnect_after_ms: Option<H::Callback>,
     pub rejoin_after_ms: Option<H::Callback>,
     pub logger: Option<H::Callback>,
-    /// `logger !== null`: a logger set to `undefined` or `false` by hand still counts (S15).
+    /// `logger !== null`: a logger set to `undefined` or `false` by hand still counts.
     pub has_logger: bool,
     pub longpoller_timeout: f64,
     pub params: Param<H>,

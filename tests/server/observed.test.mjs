@@ -1,4 +1,4 @@
-// One test per SERVER-OBSERVED.md row that applies to WebSocket: the reference server must send
+// One test per docs/protocol.md#server-observed row that applies to WebSocket: the reference server must send
 // what a real Phoenix server sends. Driven by npm phoenix@1.8.16 and by raw frames.
 
 import { test, before, after, afterEach } from "node:test";

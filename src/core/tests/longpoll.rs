@@ -1,4 +1,4 @@
-//! The LongPoll state machine (`core::longpoll`), driven as the shell drives it (PROTOCOL §12).
+//! The LongPoll state machine (`core::longpoll`), driven as the shell drives it (docs/protocol.md#longpoll).
 use crate::core::longpoll::*;
 
 type Lp = LongPollState<&'static str, u32>;
@@ -157,7 +157,7 @@ fn normalize_endpoint_examples() {
         normalize_endpoint("wss://h/websocket/websocket?vsn=2.0.0"),
         "https://h/websocket/longpoll?vsn=2.0.0"
     );
-    // An endpoint that already had a query string (PROTOCOL §1.2): the last /websocket wins.
+    // An endpoint that already had a query string (docs/protocol.md#endpoint-url): the last /websocket wins.
     assert_eq!(
         normalize_endpoint("ws://h/s?x=1/websocket&vsn=2.0.0"),
         "http://h/s?x=1/longpoll&vsn=2.0.0"
