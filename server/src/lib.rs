@@ -11,7 +11,7 @@
 //! - [`transport::websocket`], [`transport::longpoll`]: the WebSocket and LongPoll transports (axum).
 //!
 //! [`demo`] is an application written against that public API (the demo contract in
-//! docs/protocol.md#demo-contract); `demo::http::app` builds the whole HTTP service the
+//! docs/protocol.md#demo-contract); [`demo::app`] builds the whole HTTP service the
 //! `phoenix-server` binary runs.
 
 pub mod channel;
