@@ -12,14 +12,19 @@ use super::RefVal;
 /// Which `stateChangeCallbacks` list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CallbackKind {
+    /// `onOpen`.
     Open,
+    /// `onClose`.
     Close,
+    /// `onError`.
     Error,
+    /// `onMessage`.
     Message,
 }
 
 /// A socket state-change callback: the user's, or a channel's internal one.
 pub enum SockCb<H: Host> {
+    /// A callback the user registered.
     User(H::Callback),
     /// A channel's `socket.onError(() => rejoinTimer.reset())`.
     ChannelError(Rc<Channel<H>>),
@@ -48,9 +53,13 @@ type CbList<H> = Rc<Vec<(String, SockCb<H>)>>;
 /// `stateChangeCallbacks`. Each list is replaced, never mutated in place, while it may be
 /// iterated, so dispatch iterates a cheap snapshot as phoenix.js does.
 pub struct StateChangeCallbacks<H: Host> {
+    /// `onOpen` callbacks, with their refs.
     pub open: CbList<H>,
+    /// `onClose` callbacks.
     pub close: CbList<H>,
+    /// `onError` callbacks.
     pub error: CbList<H>,
+    /// `onMessage` callbacks.
     pub message: CbList<H>,
 }
 
@@ -67,12 +76,15 @@ impl<H: Host> StateChangeCallbacks<H> {
 
 /// One transport instance and what belongs to it (`connection.js`).
 pub struct Connection<H: Host> {
+    /// The transport instance.
     pub transport: H::Transport,
     /// Set when we closed it (as opposed to the server or the network).
     pub closing: Cell<bool>,
     /// Set when the socket no longer wants it, so `connect()` builds a new one.
     pub ended: Cell<bool>,
+    /// Its channels were already errored (they are errored once per connection).
     pub channels_errored: Cell<bool>,
+    /// Its close was already handled (a later close event is ignored).
     pub close_handled: Cell<bool>,
     /// The join ref of each channel whose join was sent over this connection.
     pub joins: RefCell<Vec<(Weak<Channel<H>>, RefVal)>>,
@@ -132,13 +144,17 @@ pub struct Fallback<H: Host> {
 
 /// What runs once a teardown finished.
 pub enum AfterTeardown<H: Host> {
+    /// Nothing more.
     Nothing,
     /// `disconnect(callback)`.
     User(H::Callback),
     /// `teardownAndReconnect`: only if nothing connected or disconnected meanwhile.
     Reconnect {
+        /// The connection torn down.
         connection: Option<Rc<Connection<H>>>,
+        /// The socket's `connect_clock` when the teardown began.
         clock: u64,
+        /// What reconnects afterwards.
         then: Reconnect,
     },
 }
@@ -165,7 +181,9 @@ pub struct Teardown<H: Host> {
 
 /// A message waiting in `sendBuffer` for the connection to open.
 pub struct Buffered<H: Host> {
+    /// The message.
     pub msg: Outgoing<H::Payload>,
+    /// The channel it belongs to, for the outdated check at flush.
     pub channel: Option<Rc<Channel<H>>>,
 }
 
@@ -180,62 +198,105 @@ impl<H: Host> Clone for Buffered<H> {
 
 /// Resolved socket options and state (`Socket`'s fields).
 pub struct SocketState<H: Host> {
+    /// `socket.channels`, replaced (never mutated) on change.
     pub channels: Rc<Vec<Rc<Channel<H>>>>,
+    /// `socket.sendBuffer` (docs/protocol.md#buffering).
     pub send_buffer: Vec<Buffered<H>>,
+    /// `socket.ref`, the counter behind `makeRef()` (docs/protocol.md#refs).
     pub ref_: f64,
+    /// `socket.stateChangeCallbacks`.
     pub callbacks: StateChangeCallbacks<H>,
+    /// `socket.timeout`.
     pub timeout: f64,
+    /// `socket.heartbeatIntervalMs`.
     pub heartbeat_interval_ms: f64,
+    /// `opts.reconnectAfterMs`, when given.
     pub reconnect_after_ms: Option<H::Callback>,
+    /// `opts.rejoinAfterMs`, when given.
     pub rejoin_after_ms: Option<H::Callback>,
+    /// `opts.logger`, when given.
     pub logger: Option<H::Callback>,
     /// `logger !== null`: a logger set to `undefined` or `false` by hand still counts.
     pub has_logger: bool,
+    /// `socket.longpollerTimeout`.
     pub longpoller_timeout: f64,
+    /// `socket.params`.
     pub params: Param<H>,
+    /// `socket.endPoint` (with `/websocket`).
     pub end_point: String,
+    /// `socket.vsn`.
     pub vsn: String,
+    /// `socket.binaryType`.
     pub binary_type: H::Payload,
+    /// `socket.authToken`.
     pub auth_token: Option<Param<H>>,
+    /// `socket.transport`: the transport class.
     pub transport: H::TransportClass,
+    /// `socket.conn`: the current connection.
     pub connection: Option<Rc<Connection<H>>>,
+    /// `socket.closeWasClean`: the last close was asked for (no reconnect).
     pub close_was_clean: bool,
+    /// `socket.establishedConnections`: opens so far.
     pub established_connections: u32,
+    /// Counts connects and disconnects, so delayed work can tell whether one happened meanwhile.
     pub connect_clock: u64,
+    /// `socket.reconnectTimer` (backoff `reconnectAfterMs`).
     pub reconnect_timer: Backoff<H::TimerId>,
+    /// The next heartbeat.
     pub heartbeat_timer: Option<H::TimerId>,
+    /// The pending heartbeat's reply deadline.
     pub heartbeat_timeout_timer: Option<H::TimerId>,
+    /// `socket.pendingHeartbeatRef`.
     pub pending_heartbeat_ref: Option<String>,
+    /// The connection a visibility change started.
     pub visibility_connection: Option<Rc<Connection<H>>>,
+    /// `pagehide` happened at this `connect_clock`; `pageshow` reconnects if nothing changed since.
     pub awaiting_page_show: Option<u64>,
     /// The `LongPoll` class, when the host has one (`transport !== LongPoll` checks).
     pub long_poll: Option<H::TransportClass>,
     /// `longPollFallbackMs`.
     pub long_poll_fallback_ms: Option<f64>,
+    /// `socket.primaryPassedHealthCheck` (docs/protocol.md#longpoll-fallback).
     pub primary_passed_health_check: bool,
+    /// The fallback timer.
     pub fallback_timer: Option<H::TimerId>,
+    /// Ref of the fallback's `onOpen` callback.
     pub fallback_ref: Option<String>,
+    /// Ref of the fallback's `onError` callback.
     pub fallback_error_ref: Option<String>,
 }
 
 /// Options for [`SocketInner::new`], already defaulted as phoenix.js's constructor does.
 pub struct Options<H: Host> {
+    /// `opts.timeout`.
     pub timeout: f64,
+    /// `opts.heartbeatIntervalMs`.
     pub heartbeat_interval_ms: f64,
+    /// `opts.reconnectAfterMs`.
     pub reconnect_after_ms: Option<H::Callback>,
+    /// `opts.rejoinAfterMs`.
     pub rejoin_after_ms: Option<H::Callback>,
+    /// `opts.logger`.
     pub logger: Option<H::Callback>,
+    /// `opts.longpollerTimeout`.
     pub longpoller_timeout: f64,
+    /// `opts.params`.
     pub params: Param<H>,
+    /// `opts.vsn`.
     pub vsn: String,
+    /// `opts.binaryType`.
     pub binary_type: H::Payload,
+    /// `opts.authToken`.
     pub auth_token: Option<Param<H>>,
+    /// `opts.transport`.
     pub transport: H::TransportClass,
 }
 
 /// The socket. Always used behind an `Rc` (see [`Socket`]).
 pub struct SocketInner<H: Host> {
+    /// The host: JavaScript, or a test double.
     pub host: H,
+    /// Mutable state.
     pub st: RefCell<SocketState<H>>,
 }
 
@@ -292,6 +353,7 @@ impl<H: Host> SocketInner<H> {
 
     // ---- logging -------------------------------------------------------------------------
 
+    /// `hasLogger()`.
     pub fn has_logger(&self) -> bool {
         self.st.borrow().has_logger
     }
@@ -334,15 +396,19 @@ impl<H: Host> SocketInner<H> {
         r
     }
 
+    /// `onOpen(cb)`: returns the callback's ref.
     pub fn on_open(&self, cb: SockCb<H>) -> String {
         self.register(CallbackKind::Open, cb)
     }
+    /// `onClose(cb)`: returns the callback's ref.
     pub fn on_close(&self, cb: SockCb<H>) -> String {
         self.register(CallbackKind::Close, cb)
     }
+    /// `onError(cb)`: returns the callback's ref.
     pub fn on_error(&self, cb: SockCb<H>) -> String {
         self.register(CallbackKind::Error, cb)
     }
+    /// `onMessage(cb)`: returns the callback's ref.
     pub fn on_message(&self, cb: SockCb<H>) -> String {
         self.register(CallbackKind::Message, cb)
     }
@@ -405,6 +471,7 @@ impl<H: Host> SocketInner<H> {
         self.host.channel_removed(channel);
     }
 
+    /// `socket.channels`.
     pub fn channels(&self) -> Rc<Vec<Rc<Channel<H>>>> {
         self.st.borrow().channels.clone()
     }
@@ -433,6 +500,7 @@ impl<H: Host> SocketInner<H> {
 
     // ---- connection state ----------------------------------------------------------------
 
+    /// `socket.conn`.
     pub fn connection(&self) -> Option<Rc<Connection<H>>> {
         self.st.borrow().connection.clone()
     }
@@ -468,6 +536,7 @@ impl<H: Host> SocketInner<H> {
         }
     }
 
+    /// `isConnected()`: the connection is open.
     pub fn is_connected(&self) -> bool {
         self.connection_state() == "open"
     }
