@@ -14,6 +14,8 @@
 //! docs/protocol.md#demo-contract); [`demo::app`] builds the whole HTTP service the
 //! `phoenix-server` binary runs.
 
+#![warn(missing_docs)]
+
 pub mod channel;
 pub mod config;
 pub mod demo;
