@@ -1588,8 +1588,8 @@ pub fn encode_uri_component(s: &str) -> String {
 /// notation for decimal exponents from -7 to 21 and `1e+21` / `1.5e-7` outside it.
 ///
 /// Refs are usually strings; this renders the numeric refs a user or an odd server may send
-/// (`chan_reply_{ref}` event names) and sizes in error messages. Rust's `{:e}` gives the
-/// shortest round-trip digits and the exponent; only their layout differs from JavaScript's.
+/// (`chan_reply_{ref}` event names) and sizes in error messages. ryu gives the shortest
+/// round-trip digits; ties and the layout follow ECMAScript's `Number::toString`.
 pub fn format_number(n: f64) -> String {
     if n.is_nan() {
         return "NaN".to_owned();
@@ -1600,7 +1600,7 @@ pub fn format_number(n: f64) -> String {
     if n.is_infinite() {
         return if n > 0.0 { "Infinity" } else { "-Infinity" }.to_owned();
     }
-    let (mut digits, point) = sci_digits(&format!("{:e}", n.abs()));
+    let (mut digits, point) = shortest_digits(n.abs());
     if digits.len() >= 16 {
         // Only values this long can lie exactly halfway between two shortest candidates.
         if let Some(even) = tie_to_even(n.abs(), &digits, point) {
@@ -1639,17 +1639,26 @@ pub fn format_number(n: f64) -> String {
     out
 }
 
-/// `"d.ddde-x"` (Rust's `{:e}`) as its significant digits and the position of the decimal point
-/// (`value = 0.digits × 10^point`).
-fn sci_digits(sci: &str) -> (String, i64) {
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci, "0"));
-    let digits = mantissa.chars().filter(char::is_ascii_digit).collect();
-    (digits, exp.parse::<i64>().unwrap_or(0) + 1)
+/// The shortest digits that read back as the positive finite `x`, and the position of the
+/// decimal point (`x ≈ 0.digits × 10^point`), from ryu's output (`"123.0"`, `"0.003"`,
+/// `"1.5e-7"`, `"1e21"`). ryu (with small tables in the wasm) costs a fraction of the code that
+/// `{:e}` pulls in.
+fn shortest_digits(x: f64) -> (String, i64) {
+    let mut buffer = ryu::Buffer::new();
+    let text = buffer.format_finite(x);
+    let (mantissa, exp) = text.split_once('e').unwrap_or((text, "0"));
+    let int_len = mantissa.find('.').unwrap_or(mantissa.len()) as i64;
+    let all: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let significant = all.trim_start_matches('0');
+    let leading_zeros = (all.len() - significant.len()) as i64;
+    let digits = significant.trim_end_matches('0').to_owned();
+    let point = int_len - leading_zeros + exp.parse::<i64>().unwrap_or(0);
+    (digits, point)
 }
 
-/// ECMAScript's tie rule, which Rust's shortest formatting does not follow: when `x` lies
+/// ECMAScript's tie rule, which shortest-digit formatters do not all follow: when `x` lies
 /// exactly halfway between two shortest digit strings that both read back as `x`, JavaScript
-/// takes the even one (`1095944209129418.25` → `…418.2`, where Rust prints `…418.3`).
+/// takes the even one (`1095944209129418.25` → `…418.2`, not `…418.3`).
 /// Returns the even candidate when it differs from `digits`.
 ///
 /// Both candidates are half a step from `x`, and Rust's reads back, so the other does too:
