@@ -122,6 +122,7 @@ test("join/push/leave cycles leave memory flat", async () => {
   assert.equal(socket.channels.length, 0);
   assert.equal(tracked.registered, 9 * 5000);
   await assertAllCollected("5000 join/push/leave cycles");
+  socket.disconnect(); // no heartbeat timer left to keep the process alive
   assert.ok(after - before <= 65536, `wasm memory grew by ${after - before} bytes over 5000 join/leave cycles`);
 });
 
@@ -173,4 +174,5 @@ test("the object count sees one object retained per cycle", async () => {
   assert.equal(kept.length, 200);
   for (let i = 0; i < 20 && tracked.collected < tracked.registered - kept.length; i++) await settle();
   assert.equal(tracked.registered - tracked.collected, kept.length);
+  socket.disconnect();
 });
