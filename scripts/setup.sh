@@ -48,6 +48,16 @@ else
   rustup target add wasm32-unknown-unknown
 fi
 
+# 1b. rustfmt and clippy: scripts/test.sh gates on both.
+for component in rustfmt clippy; do
+  if rustup component list --installed | grep -q "^$component"; then
+    log "ok: rust component $component"
+  else
+    log "rustup component add $component"
+    rustup component add "$component"
+  fi
+done
+
 # 2. wasm-bindgen-cli, exactly the version of the wasm-bindgen crate in Cargo.lock. The build calls
 #    it directly (wasm-pack added nothing to that and cost minutes of compiling on a new machine).
 WBG_VERSION="$(awk '

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# THE test command (README, .ci/run, `npm test`): installs what is missing, runs the Rust tests,
+# THE test command (README, .ci/run, `npm test`): installs what is missing, fails fast on the lint
+# gates (rustfmt, clippy native and wasm32, all with warnings as errors), runs the Rust tests,
 # builds the server, the npm package and the demo page (www/), then runs every Node test (tests/node, tests/types, tests/server,
 # tests/browser: *.test.mjs / *.test.cjs) in one `node --test` run. Exits non-zero on any failure.
 set -euo pipefail
@@ -14,6 +15,16 @@ step() { printf '\n==> [%ss] %s\n' "$(( $(date +%s) - start ))" "$*"; }
 
 step "setup"
 bash scripts/setup.sh
+
+# Lint gates, before anything slow: an unformatted tree or any clippy warning fails the run.
+step "cargo fmt --all -- --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo clippy -p phoenix-wasm --target wasm32-unknown-unknown -- -D warnings"
+cargo clippy -p phoenix-wasm --target wasm32-unknown-unknown -- -D warnings
 
 step "cargo test --workspace"
 cargo test --workspace

@@ -8,6 +8,8 @@
 //! - `shell` (wasm32 only): the JavaScript boundary. It owns transports, timers, callbacks and
 //!   payload `JsValue`s, and carries out the core's actions with no Rust borrow held while it
 //!   calls into JavaScript.
+#![warn(missing_docs)]
+
 pub mod core;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,4 +1,4 @@
-// The demo chat (DEMO.md): phoenix-wasm used exactly as an app uses phoenix.js.
+// The demo chat (docs/protocol.md#demo-contract): phoenix-wasm used exactly as an app uses phoenix.js.
 //
 // Query parameters (all optional):
 //   ?transport=longpoll   use the LongPoll transport instead of WebSocket

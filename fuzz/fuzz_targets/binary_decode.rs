@@ -1,4 +1,4 @@
-//! Fuzzes both binary frame decoders (`core::serializer`, PROTOCOL §4).
+//! Fuzzes both binary frame decoders (`core::serializer`, docs/protocol.md#binary-frames).
 //!
 //! Oracles: no input panics; a decoded payload is the tail of the frame; and re-encoding what
 //! was decoded, then decoding again, gives the same message (decoding is lossy, so the bytes

@@ -10,9 +10,12 @@
 //! - [`serializer`]: v1 / v2 JSON and v2 binary frames;
 //! - [`transport::websocket`], [`transport::longpoll`]: the WebSocket and LongPoll transports (axum).
 //!
-//! [`demo`] is an application written against that public API (DEMO.md), [`live`] a Phoenix
-//! LiveView corner (`/live-demo`, socket `/live`) for the `phoenix_live_view` client, and [`app`] builds
-//! the whole HTTP service the `phoenix-server` binary runs.
+//! [`demo`] is an application written against that public API (the demo contract in
+//! docs/protocol.md#demo-contract), [`live`] a Phoenix LiveView corner (`/live-demo`, socket
+//! `/live`) for the `phoenix_live_view` client, and [`demo::app`] builds the whole HTTP service the
+//! `phoenix-server` binary runs.
+
+#![warn(missing_docs)]
 
 pub mod channel;
 pub mod config;

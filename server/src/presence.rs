@@ -1,4 +1,4 @@
-//! Presence on one node, with `Phoenix.Presence` semantics (PROTOCOL §13).
+//! Presence on one node, with `Phoenix.Presence` semantics (docs/protocol.md#presence).
 //!
 //! Each tracked entry belongs to one channel subscription (the Phoenix "pid"), so leaving,
 //! disconnecting or crashing removes it. Every change is broadcast on the topic as

@@ -1,5 +1,5 @@
 //! Wire formats: the v1 object form, the v2 array form and the v2 binary frames
-//! (PROTOCOL.md §3, §3.1, §4; phoenix's `v1_json_serializer.ex` / `v2_json_serializer.ex`).
+//! (docs/protocol.md#json-v2, #json-v1, #binary-frames; phoenix's `v1_json_serializer.ex` / `v2_json_serializer.ex`).
 //!
 //! Decoding never panics on client data: every failure is a [`DecodeError`], which the
 //! transport turns into a close with code 1011, as Phoenix does when its serializer raises.
@@ -92,7 +92,7 @@ impl From<Vec<u8>> for Payload {
     }
 }
 
-/// A decoded client message (PROTOCOL §2).
+/// A decoded client message (docs/protocol.md#messages).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Incoming {
     /// `join_ref`, `None` for JSON `null`/absent.
@@ -222,7 +222,7 @@ pub fn decode_text(vsn: Vsn, text: &str) -> Result<Incoming, DecodeError> {
     }
 }
 
-/// Decodes a binary frame: only kind 0 (push) with four length bytes is valid C→S (§4.1).
+/// Decodes a binary frame: only kind 0 (push) with four length bytes is valid C→S (docs/protocol.md#binary-push).
 pub fn decode_binary(vsn: Vsn, data: &[u8]) -> Result<Incoming, DecodeError> {
     if vsn != Vsn::V2 {
         return Err(DecodeError::BinaryNotSupported);
@@ -262,7 +262,7 @@ fn json_opt(s: &Option<String>) -> Value {
     }
 }
 
-/// A binary frame from the client crate's encoders (PROTOCOL §4), which the client's tests
+/// A binary frame from the client crate's encoders (docs/protocol.md#binary-frames), which the client's tests
 /// and fuzz target already cover; their only failure is a field over 255 bytes.
 fn binary_frame(
     encoded: Result<Vec<u8>, phoenix_wasm::core::error::EncodeError>,
@@ -338,7 +338,7 @@ pub fn encode(vsn: Vsn, msg: &Outgoing) -> Result<Frame, EncodeError> {
                 if vsn != Vsn::V2 {
                     return Err(EncodeError::BinaryNeedsV2);
                 }
-                // §4.2: the server push has no ref field.
+                // docs/protocol.md#binary-server-push: the server push has no ref field.
                 let jr = join_ref.as_deref().unwrap_or("");
                 binary_frame(frames::encode_server_push(
                     jr.as_bytes(),
@@ -391,7 +391,7 @@ fn json_frame(
             Value::String(event.to_string()),
             payload,
         ]),
-        // v1 frames never carry join_ref (SERVER-OBSERVED "v1 (object) frames").
+        // v1 frames never carry join_ref (docs/protocol.md#server-observed "v1 (object) frames").
         Vsn::V1 => serde_json::json!({
             "event": event,
             "payload": payload,

@@ -262,7 +262,7 @@ impl Session {
     }
 
     fn lifecycle(&self, topic: &str, join_ref: &Option<String>, event: &str) {
-        // SERVER-OBSERVED: phx_close / phx_error reuse the join_ref as ref, payload {}.
+        // docs/protocol.md#server-observed: phx_close / phx_error reuse the join_ref as ref, payload {}.
         self.send(Outgoing::Push {
             join_ref: join_ref.clone(),
             msg_ref: join_ref.clone(),
@@ -396,7 +396,7 @@ impl Session {
 
     fn leave(&mut self, msg: Incoming) {
         let Some(mut joined) = self.channels.remove(&msg.topic) else {
-            // A leave of a topic that is not joined is answered ok (SERVER-OBSERVED).
+            // A leave of a topic that is not joined is answered ok (docs/protocol.md#server-observed).
             self.reply(msg.join_ref.clone(), &msg, Reply::ok(json!({})));
             return;
         };

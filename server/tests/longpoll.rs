@@ -1,43 +1,21 @@
 //! LongPoll transport tests: a real listener on 127.0.0.1:0 and a minimal HTTP/1.1 client
 //! (one request per connection), checking the JSON bodies phoenix.js 1.8.16 reads.
 
+mod common;
+use common::{next_json, Transports, WAIT};
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use phoenix_server::transport::{longpoll, websocket};
-use phoenix_server::{
-    Channel, ChannelSocket, ConnectInfo, ConnectResult, Endpoint, EndpointConfig, HandleIn, Params,
-    Payload, Reply, Socket, SocketHandler,
-};
+use phoenix_server::transport::longpoll;
+use phoenix_server::{Channel, ChannelSocket, Endpoint, EndpointConfig, HandleIn, Payload, Reply};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const WAIT: Duration = Duration::from_secs(5);
 const WINDOW: Duration = Duration::from_millis(400);
 
-// ---------- a small app written against the public API ----------
-
-struct TestSocket;
-
-impl SocketHandler for TestSocket {
-    fn connect(&self, params: &Params, info: &ConnectInfo) -> ConnectResult {
-        if params.get("refuse").is_some() {
-            return ConnectResult::Refuse;
-        }
-        let mut assigns = phoenix_server::Assigns::new();
-        assigns.insert("auth".into(), json!(info.auth_token));
-        assigns.insert("param_token".into(), json!(params.get("token")));
-        assigns.insert("transport".into(), json!(format!("{:?}", info.transport)));
-        ConnectResult::Ok {
-            assigns,
-            id: params
-                .get("id")
-                .and_then(Value::as_str)
-                .map(|s| format!("user_socket:{s}")),
-        }
-    }
-}
+// ---------- the test channel, written against the public API ----------
 
 struct TestChannel;
 
@@ -78,21 +56,7 @@ impl Channel for TestChannel {
 }
 
 async fn start_with(config: EndpointConfig) -> (SocketAddr, Endpoint) {
-    let endpoint = Endpoint::new(config);
-    let socket = Socket::new(TestSocket).channel("test:*", |_| TestChannel);
-    let app = longpoll::router("/socket", endpoint.clone(), socket.clone())
-        .merge(websocket::router("/socket", endpoint.clone(), socket));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    (addr, endpoint)
+    common::start(config, Transports::LongPollAndWebSocket, || TestChannel).await
 }
 
 async fn start() -> (SocketAddr, Endpoint) {
@@ -262,24 +226,6 @@ async fn join(addr: SocketAddr, token: &str, topic: &str, jr: &str) -> Value {
     msgs[0].clone()
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn next_ws(ws: &mut Ws) -> Value {
-    use futures_util::StreamExt;
-    match tokio::time::timeout(WAIT, ws.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap()
-    {
-        tokio_tungstenite::tungstenite::Message::Text(t) => {
-            serde_json::from_str::<Value>(&t).unwrap()
-        }
-        other => panic!("{other:?}"),
-    }
-}
-
 // ---------- tests ----------
 
 #[tokio::test]
@@ -440,7 +386,7 @@ async fn broadcast_reaches_longpoll_and_websocket_subscribers() {
     ))
     .await
     .unwrap();
-    assert_eq!(next_ws(&mut ws).await[3], "phx_reply");
+    assert_eq!(next_json(&mut ws).await[3], "phx_reply");
     assert_eq!(endpoint.subscriber_count("test:room"), 3);
 
     assert_eq!(
@@ -462,7 +408,7 @@ async fn broadcast_reaches_longpoll_and_websocket_subscribers() {
         json!([null, null, "test:room", "shout", {"hi": 1}])
     );
     assert_eq!(
-        next_ws(&mut ws).await,
+        next_json(&mut ws).await,
         json!([null, null, "test:room", "shout", {"hi": 1}])
     );
 

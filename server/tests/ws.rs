@@ -1,46 +1,21 @@
 //! WebSocket protocol tests: a real listener on 127.0.0.1:0 and raw tokio-tungstenite clients.
 
+mod common;
+use common::{close_code, connect, next, next_json, send, Transports, Ws, WAIT};
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use phoenix_server::demo::{self, DemoOptions, DemoState};
-use phoenix_server::{
-    Channel, ChannelSocket, ConnectInfo, ConnectResult, Endpoint, EndpointConfig, HandleIn, Params,
-    Payload, Reply, Socket, SocketHandler,
-};
+use phoenix_server::{Channel, ChannelSocket, Endpoint, EndpointConfig, HandleIn, Payload, Reply};
 use serde_json::{json, Value};
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-const WAIT: Duration = Duration::from_secs(5);
-
-// ---------- a small app written against the public API ----------
-
-struct TestSocket;
-
-impl SocketHandler for TestSocket {
-    fn connect(&self, params: &Params, info: &ConnectInfo) -> ConnectResult {
-        if params.get("refuse").is_some() {
-            return ConnectResult::Refuse;
-        }
-        let mut assigns = phoenix_server::Assigns::new();
-        assigns.insert("token".into(), json!(info.auth_token));
-        ConnectResult::Ok {
-            assigns,
-            id: params
-                .get("id")
-                .and_then(Value::as_str)
-                .map(|s| format!("user_socket:{s}")),
-        }
-    }
-}
+// ---------- the test channel, written against the public API ----------
 
 struct TestChannel;
 
@@ -128,73 +103,11 @@ impl Channel for TestChannel {
 }
 
 async fn start_with(config: EndpointConfig) -> (SocketAddr, Endpoint) {
-    let endpoint = Endpoint::new(config);
-    let socket = Socket::new(TestSocket).channel("test:*", |_| TestChannel);
-    let app = phoenix_server::transport::websocket::router("/socket", endpoint.clone(), socket);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    (addr, endpoint)
+    common::start(config, Transports::WebSocket, || TestChannel).await
 }
 
 async fn start() -> (SocketAddr, Endpoint) {
     start_with(EndpointConfig::default()).await
-}
-
-async fn connect(addr: SocketAddr, query: &str) -> Ws {
-    let url = format!("ws://{addr}/socket/websocket?{query}");
-    let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url))
-        .await
-        .expect("connect timed out")
-        .expect("connect failed");
-    ws
-}
-
-async fn send(ws: &mut Ws, text: &str) {
-    ws.send(Message::text(text)).await.unwrap();
-}
-
-/// Next data frame (text as JSON; binary as bytes). Panics on close or timeout.
-async fn next(ws: &mut Ws) -> Message {
-    loop {
-        let msg = tokio::time::timeout(WAIT, ws.next())
-            .await
-            .expect("timed out waiting for a frame")
-            .expect("stream ended")
-            .expect("read error");
-        match msg {
-            Message::Ping(_) | Message::Pong(_) => continue,
-            other => return other,
-        }
-    }
-}
-
-async fn next_json(ws: &mut Ws) -> Value {
-    match next(ws).await {
-        Message::Text(t) => serde_json::from_str(t.as_str()).unwrap(),
-        other => panic!("expected text, got {other:?}"),
-    }
-}
-
-/// Waits for the server's close frame and returns its code.
-async fn close_code(ws: &mut Ws) -> Option<u16> {
-    loop {
-        match tokio::time::timeout(WAIT, ws.next())
-            .await
-            .expect("timed out waiting for close")
-        {
-            Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
-            Some(Ok(_)) => continue,
-            Some(Err(_)) | None => return None,
-        }
-    }
 }
 
 async fn join(ws: &mut Ws, topic: &str, join_ref: &str) -> Value {
@@ -815,7 +728,7 @@ async fn demo_token_room_presence_and_static_404() {
     assert_eq!(next_json(&mut ws).await[0], Value::Null);
 
     // static dir missing: 404, not a crash
-    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     tcp.write_all(b"GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         .await

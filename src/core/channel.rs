@@ -23,14 +23,20 @@ use super::RefVal;
 /// `CHANNEL_STATES`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChannelState {
+    /// Left, or closed by the server; removed from the socket.
     Closed,
+    /// Failed (error reply, timeout, `phx_error` or transport error); will rejoin.
     Errored,
+    /// Joined: pushes are sent at once.
     Joined,
+    /// A `phx_join` is in flight (or buffered).
     Joining,
+    /// `leave()` was called; closes synchronously (docs/protocol.md#b1).
     Leaving,
 }
 
 impl ChannelState {
+    /// The state's name as phoenix.js spells it (`"joined"`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             ChannelState::Closed => "closed",
@@ -41,6 +47,7 @@ impl ChannelState {
         }
     }
 
+    /// The state for a phoenix.js state name, `None` for any other string.
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "closed" => ChannelState::Closed,
@@ -84,8 +91,11 @@ impl<H: Host> Clone for BindingCb<H> {
 
 /// One entry of `channel.bindings`.
 pub struct Binding<H: Host> {
+    /// The event name bound (`channel.on(event, cb)`).
     pub event: String,
+    /// The binding's ref, which `channel.off(event, ref)` takes.
     pub ref_: u64,
+    /// What runs when the event arrives.
     pub cb: BindingCb<H>,
 }
 
@@ -101,15 +111,25 @@ impl<H: Host> Clone for Binding<H> {
 
 /// Mutable state of a [`Channel`].
 pub struct ChannelFields<H: Host> {
+    /// `channel.state`.
     pub state: ChannelState,
+    /// `channel.topic`.
     pub topic: String,
+    /// `channel.params`: an object or a function called at each join.
     pub params: Param<H>,
+    /// `channel.bindings`, in registration order.
     pub bindings: Vec<Binding<H>>,
+    /// `channel.bindingRef`: the counter numbering bindings.
     pub binding_ref: u64,
+    /// `channel.timeout`: default for pushes and leaves (`join(timeout)` changes it).
     pub timeout: f64,
+    /// `channel.joinedOnce`: `join()` was called (a second call throws).
     pub joined_once: bool,
+    /// `channel.pushBuffer`: pushes waiting for the channel to be joined.
     pub push_buffer: Vec<Rc<Push<H>>>,
+    /// Refs of the socket callbacks this channel registered, removed with the channel.
     pub state_change_refs: Vec<String>,
+    /// `channel.rejoinTimer` (backoff `rejoinAfterMs`).
     pub rejoin_timer: Backoff<H::TimerId>,
     /// A user override of `onMessage(event, payload, ref, joinRef)`.
     pub on_message: Option<H::Callback>,
@@ -117,8 +137,11 @@ pub struct ChannelFields<H: Host> {
 
 /// A channel. Always used behind an `Rc`.
 pub struct Channel<H: Host> {
+    /// The socket, weakly: the socket owns its channels.
     pub socket: Weak<SocketInner<H>>,
+    /// `channel.joinPush`: the `phx_join` push, reused for every rejoin.
     pub join_push: Rc<Push<H>>,
+    /// Mutable state.
     pub st: RefCell<ChannelFields<H>>,
     /// Opaque to the core: the shell's weak handle to the channel's JS object.
     pub host_data: RefCell<Option<H::Payload>>,
@@ -126,7 +149,7 @@ pub struct Channel<H: Host> {
 
 impl<H: Host> Channel<H> {
     /// `new Channel(topic, params, socket)`: registers two socket callbacks and the internal
-    /// bindings and join hooks, in phoenix.js's order (C01, C17).
+    /// bindings and join hooks, in phoenix.js's order.
     pub fn new(
         socket: &Rc<SocketInner<H>>,
         topic: &str,
@@ -168,10 +191,12 @@ impl<H: Host> Channel<H> {
         Ok(channel)
     }
 
+    /// `channel.topic`.
     pub fn topic(&self) -> String {
         self.st.borrow().topic.clone()
     }
 
+    /// `channel.state`.
     pub fn state(&self) -> ChannelState {
         self.st.borrow().state
     }
@@ -236,6 +261,7 @@ impl<H: Host> Channel<H> {
             .retain(|b| !(b.event == event && pred(b.ref_)));
     }
 
+    /// `canPush()`: the socket is connected and the channel joined.
     pub fn can_push(&self, socket: &Rc<SocketInner<H>>) -> bool {
         socket.is_connected() && self.state() == ChannelState::Joined
     }
@@ -285,7 +311,7 @@ impl<H: Host> Channel<H> {
         Ok(push)
     }
 
-    /// `leave(timeout)`: closes the channel synchronously (C08).
+    /// `leave(timeout)`: closes the channel synchronously (docs/protocol.md#b1).
     pub fn leave(self: &Rc<Self>, timeout: Option<f64>) -> Result<Rc<Push<H>>, H::Error> {
         let Some(socket) = self.socket.upgrade() else {
             return Ok(self.join_push.clone());
@@ -327,7 +353,7 @@ impl<H: Host> Channel<H> {
         self.join_push.resend(&socket.host, timeout)
     }
 
-    /// `isMember(topic, event, payload, joinRef)`: the stale join_ref filter (PROTOCOL §6.3).
+    /// `isMember(topic, event, payload, joinRef)`: the stale join_ref filter (docs/protocol.md#incoming-filter).
     pub fn is_member(
         &self,
         socket: &SocketInner<H>,
@@ -356,7 +382,7 @@ impl<H: Host> Channel<H> {
     }
 
     /// `trigger(event, payload, ref, joinRef)`: the onMessage hook, then a snapshot of the
-    /// matching bindings (C15).
+    /// matching bindings.
     pub fn trigger(
         self: &Rc<Self>,
         host: &H,

@@ -10,7 +10,7 @@
 //! receive hook, `connect()` inside `onClose`). A returned action list would run them after the
 //! transition instead of inside it. So the core makes each call at the exact point phoenix.js
 //! does, holding no `RefCell` borrow, and an `Err` (a JavaScript exception) skips the rest of the
-//! transition exactly as an uncaught exception does in phoenix.js (PITFALLS 23).
+//! transition exactly as an uncaught exception does in phoenix.js (docs/protocol.md#b23).
 use std::rc::Rc;
 
 use super::channel::Channel;
@@ -63,16 +63,22 @@ pub enum LogData<'a, P> {
     Number(f64),
     /// `{topic, event, payload, joinRef}` of a message dropped as outdated.
     Outdated {
+        /// The message's topic.
         topic: &'a str,
+        /// The message's event.
         event: &'a str,
+        /// The message's payload.
         payload: &'a P,
+        /// The message's join_ref.
         join_ref: &'a RefVal,
     },
 }
 
 /// A value that phoenix.js wraps with `closure()`: used as is, or called for a fresh value.
 pub enum Param<H: Host> {
+    /// A value used as is.
     Value(H::Payload),
+    /// A function called for a fresh value each time.
     Func(H::Callback),
 }
 
@@ -87,10 +93,15 @@ impl<H: Host> Clone for Param<H> {
 
 /// An outgoing message, `{topic, event, payload, ref, join_ref}`.
 pub struct Outgoing<P> {
+    /// `topic`.
     pub topic: String,
+    /// `event`.
     pub event: String,
+    /// `payload`.
     pub payload: P,
+    /// `ref`.
     pub ref_: RefVal,
+    /// `join_ref`.
     pub join_ref: RefVal,
     /// The caller's own message object, for a raw `socket.push(data)`: phoenix.js hands that
     /// very object to a custom encoder.
@@ -112,10 +123,15 @@ impl<P: Clone> Clone for Outgoing<P> {
 
 /// A decoded incoming message.
 pub struct Incoming<P> {
+    /// `join_ref`.
     pub join_ref: RefVal,
+    /// `ref`.
     pub ref_: RefVal,
+    /// `topic`.
     pub topic: String,
+    /// `event`.
     pub event: String,
+    /// `payload`.
     pub payload: P,
     /// The object the decoder produced, handed to `socket.onMessage` callbacks by identity.
     /// `None` when the host decoded the frame itself and builds that object only if a
@@ -157,17 +173,24 @@ pub trait Host: Sized + 'static {
     type TimerId: Clone;
 
     // Time and timers.
+    /// `Date.now()`, in milliseconds.
     fn now(&self) -> f64;
     /// A random number in `[0, 1)` (`Math.random()`), for `reconnectJitter`. Called only when a
     /// jitter is set, so a socket without one draws nothing.
     fn random(&self) -> f64;
+    /// `setTimeout`: when it fires, the host calls `Socket::handle_timer` with `task`.
     fn set_timeout(&self, task: Task<Self>, delay: f64) -> Self::TimerId;
+    /// `clearTimeout`.
     fn clear_timeout(&self, id: &Self::TimerId);
 
     // User code.
+    /// `cb()`.
     fn call_void(&self, cb: &Self::Callback) -> Result<(), Self::Error>;
+    /// `cb(arg)`.
     fn call_with(&self, cb: &Self::Callback, arg: &Self::Payload) -> Result<(), Self::Error>;
+    /// `cb(n)`.
     fn call_number(&self, cb: &Self::Callback, n: f64) -> Result<(), Self::Error>;
+    /// A channel binding: `cb(payload, ref, joinRef)`.
     fn call_binding(
         &self,
         cb: &Self::Callback,
@@ -175,6 +198,7 @@ pub trait Host: Sized + 'static {
         ref_: &RefVal,
         join_ref: &RefVal,
     ) -> Result<(), Self::Error>;
+    /// A socket `onError` callback: `cb(error, transport, establishedConnections)`.
     fn call_on_error(
         &self,
         cb: &Self::Callback,
@@ -195,6 +219,7 @@ pub trait Host: Sized + 'static {
         ref_: &RefVal,
         join_ref: &RefVal,
     ) -> Result<Self::Payload, Self::Error>;
+    /// `logger(kind, msg, data)`.
     fn call_logger(
         &self,
         logger: &Self::Callback,
@@ -209,11 +234,15 @@ pub trait Host: Sized + 'static {
             Param::Func(f) => self.call_value(f),
         }
     }
+    /// Calls a `closure()`-wrapped function for its value.
     fn call_value(&self, cb: &Self::Callback) -> Result<Self::Payload, Self::Error>;
 
     // Payloads.
+    /// JavaScript truthiness.
     fn truthy(&self, p: &Self::Payload) -> bool;
+    /// A fresh `{}`.
     fn empty_object(&self) -> Self::Payload;
+    /// A JS string value.
     fn string_payload(&self, s: &str) -> Self::Payload;
     /// `{status, response}`.
     fn reply_payload(&self, status: &str, response: Self::Payload) -> Self::Payload;
@@ -233,6 +262,7 @@ pub trait Host: Sized + 'static {
     fn transport_error_payload(&self, reason: &str) -> Self::Payload;
     /// `String(p)`.
     fn to_js_string(&self, p: &Self::Payload) -> String;
+    /// A JavaScript `Error` with this message.
     fn make_error(&self, msg: &str) -> Self::Error;
 
     // URL building.
@@ -240,6 +270,7 @@ pub trait Host: Sized + 'static {
     fn append_params(&self, url: &str, params: &Self::Payload) -> Result<String, Self::Error>;
     /// `location.protocol` and `location.host` (throws when there is no `location`).
     fn location(&self) -> Result<(String, String), Self::Error>;
+    /// `btoa(s)` (throws on characters above U+00FF).
     fn btoa(&self, s: &str) -> Result<String, Self::Error>;
 
     // Transports.
@@ -254,8 +285,11 @@ pub trait Host: Sized + 'static {
     ) -> Result<Self::Transport, Self::Error>;
     /// Sets `onopen/onerror/onmessage/onclose` so that they reach this connection.
     fn attach(&self, connection: &Rc<Connection<Self>>);
+    /// `transport.readyState`.
     fn ready_state(&self, t: &Self::Transport) -> u16;
+    /// `transport.bufferedAmount` is non-zero.
     fn has_buffered_amount(&self, t: &Self::Transport) -> bool;
+    /// `transport.skipHeartbeat` is truthy (LongPoll).
     fn skip_heartbeat(&self, t: &Self::Transport) -> bool;
     /// Replaces `onerror` with a no-op, then `close(code, reason)` or `close()`.
     fn close_transport(
@@ -264,12 +298,14 @@ pub trait Host: Sized + 'static {
         code: Option<f64>,
         reason: &str,
     ) -> Result<(), Self::Error>;
+    /// `transport.send(frame)`.
     fn send_frame(&self, t: &Self::Transport, frame: &Self::Frame) -> Result<(), Self::Error>;
     /// The size of an outgoing frame for `socket.stats()`: `byteLength` of binary frames,
     /// `length` of text frames.
     fn out_frame_size(&self, frame: &Self::Frame) -> f64;
     /// The size of an incoming frame (`event.data`), as [`Host::out_frame_size`].
     fn frame_size(&self, data: &Self::Payload) -> f64;
+    /// The transport class's name (`"WebSocket"`, `"LongPoll"`).
     fn transport_name(&self, class: &Self::TransportClass) -> String;
     /// Encodes `msg` and then calls `Socket::finish_send(k, frame)`, now or later.
     fn encode(&self, msg: Outgoing<Self::Payload>, k: SendCont<Self>) -> Result<(), Self::Error>;
@@ -286,6 +322,7 @@ pub trait Host: Sized + 'static {
     }
 
     // Page and bookkeeping.
+    /// `document.visibilityState === "hidden"`.
     fn page_hidden(&self) -> bool;
     /// The channel left `socket.channels` (which phoenix.js replaces with a new array).
     fn channel_removed(&self, channel: &Rc<Channel<Self>>);

@@ -18,7 +18,11 @@ pub mod channel;
 pub mod constants;
 pub mod error;
 pub mod host;
+// Being redesigned, issue 12: documented when the rewrite lands.
+#[allow(missing_docs)]
 pub mod longpoll;
+// Being redesigned, issue 12: documented when the rewrite lands.
+#[allow(missing_docs)]
 pub mod presence;
 pub mod push;
 pub mod serializer;
@@ -31,8 +35,11 @@ use std::borrow::Cow;
 #[derive(Clone, Debug, PartialEq, Default)]
 pub enum RefVal {
     #[default]
+    /// `undefined` (never set).
     Undefined,
+    /// `null` (reset, or `null` on the wire).
     Null,
+    /// A string ref, as on the wire.
     Str(String),
     /// A number where a string ref is usual (a user's `socket.push`, an odd server): it never
     /// equals a string ref, as with `===`.
@@ -59,6 +66,7 @@ impl RefVal {
         }
     }
 
+    /// The string, when the ref is one.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             RefVal::Str(s) => Some(s),

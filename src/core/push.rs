@@ -8,6 +8,7 @@ use super::RefVal;
 
 /// What runs when a reply with a given status arrives (`recHooks`).
 pub enum HookCb<H: Host> {
+    /// A user `receive(status, cb)` callback.
     User(H::Callback),
     /// The channel's internal join `ok` hook (state joined, flush the push buffer).
     JoinOk,
@@ -33,23 +34,33 @@ impl<H: Host> Clone for HookCb<H> {
 
 /// A received reply, `receivedResp`: the `{status, response}` object by identity.
 pub struct Received<P> {
+    /// `status` of the reply (`None` when the payload had none).
     pub status: Option<String>,
+    /// `response` of the reply.
     pub response: P,
+    /// The whole `{status, response}` object, as received.
     pub object: P,
 }
 
 /// Mutable state of a [`Push`].
 pub struct PushState<H: Host> {
+    /// `push.event`.
     pub event: String,
+    /// `push.payload`: an object or a function called at each send.
     pub payload: Param<H>,
+    /// `push.receivedResp`.
     pub received: Option<Received<H::Payload>>,
+    /// `push.timeout`.
     pub timeout: f64,
+    /// The pending timeout timer.
     pub timeout_timer: Option<H::TimerId>,
     /// The channel, held strongly while the timeout is pending: in phoenix.js the timer's
     /// closure keeps the push and its channel alive, so a push still times out after its
     /// channel left and the app let go of both.
     pub timer_channel: Option<Rc<Channel<H>>>,
+    /// `push.recHooks`: `(status, callback)` in registration order.
     pub rec_hooks: Vec<(String, HookCb<H>)>,
+    /// `push.sent`.
     pub sent: bool,
     /// `undefined` until first sent, `null` after a reset.
     pub ref_: RefVal,
@@ -60,7 +71,9 @@ pub struct PushState<H: Host> {
 /// A push. Always used behind an `Rc`; it refers to its channel weakly (the channel owns its
 /// join push), so whoever hands a push to JavaScript keeps the channel alive next to it.
 pub struct Push<H: Host> {
+    /// The channel, weakly (the channel owns its join push).
     pub channel: Weak<Channel<H>>,
+    /// Mutable state.
     pub st: RefCell<PushState<H>>,
     /// Opaque to the core: the shell keeps a weak handle to the push's JS object here, so
     /// that JavaScript sees one object per push.
@@ -68,6 +81,7 @@ pub struct Push<H: Host> {
 }
 
 impl<H: Host> Push<H> {
+    /// A push of `event` with `payload` on `channel`, not sent yet (`new Push(...)`).
     pub fn new(
         channel: Weak<Channel<H>>,
         event: &str,
@@ -92,6 +106,7 @@ impl<H: Host> Push<H> {
         })
     }
 
+    /// `push.ref`.
     pub fn ref_(&self) -> RefVal {
         self.st.borrow().ref_.clone()
     }
@@ -161,6 +176,7 @@ impl<H: Host> Push<H> {
         st.sent = false;
     }
 
+    /// `cancelRefEvent()`: stops listening for `chan_reply_<ref>`.
     pub fn cancel_ref_event(&self) {
         let ev = self.st.borrow().ref_event.clone();
         if let (Some(ev), Some(channel)) = (ev, self.channel.upgrade()) {
@@ -168,6 +184,7 @@ impl<H: Host> Push<H> {
         }
     }
 
+    /// `cancelTimeout()`: clears the timeout timer.
     pub fn cancel_timeout(&self, host: &H) {
         let (t, _channel) = {
             let mut st = self.st.borrow_mut();
@@ -202,6 +219,7 @@ impl<H: Host> Push<H> {
         st.timer_channel = Some(channel.clone());
     }
 
+    /// `hasReceived(status)`: a reply with that status arrived.
     pub fn has_received(&self, status: &str) -> bool {
         matches!(&self.st.borrow().received, Some(r) if r.status.as_deref() == Some(status))
     }

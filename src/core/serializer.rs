@@ -1,4 +1,4 @@
-//! Binary frames of protocol v2 (PROTOCOL §4) [serializer.js `binaryEncode`, `binaryDecode`].
+//! Binary frames of protocol v2 (docs/protocol.md#binary-frames) [serializer.js `binaryEncode`, `binaryDecode`].
 //!
 //! Works on bytes only: the shell turns `ArrayBuffer`s into slices and strings into UTF-8 with
 //! `TextEncoder` semantics before calling in. The reference server reuses the same functions for
@@ -25,9 +25,9 @@
 
 use super::error::{DecodeError, EncodeError, Field};
 
-/// Bytes before the length bytes: the kind. [serializer.js `HEADER_LENGTH`] (SE01)
+/// Bytes before the length bytes: the kind. [serializer.js `HEADER_LENGTH`]
 pub const HEADER_LENGTH: usize = 1;
-/// Number of length bytes in a client push and a reply. [serializer.js `META_LENGTH`] (SE01)
+/// Number of length bytes in a client push and a reply. [serializer.js `META_LENGTH`]
 pub const META_LENGTH: usize = 4;
 
 /// The reply event name that [`decode_binary`] gives replies. [constants.js `CHANNEL_EVENTS.reply`]
@@ -36,7 +36,7 @@ const PHX_REPLY: &str = "phx_reply";
 /// Largest length a field's one length byte can carry.
 const MAX_FIELD_LEN: usize = u8::MAX as usize;
 
-/// The kind byte that opens every binary frame. [serializer.js `KINDS`] (SE01)
+/// The kind byte that opens every binary frame. [serializer.js `KINDS`]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// A push: client → server (with a ref) or server → client (without one).
@@ -66,14 +66,14 @@ impl Kind {
 
 /// A decoded binary frame (server → client). Strings decoded like TextDecoder (lossy UTF-8).
 ///
-/// Like phoenix.js's `decodePush`/`decodeReply`/`decodeBroadcast` (SE07), but the reply's
+/// Like phoenix.js's `decodePush`/`decodeReply`/`decodeBroadcast`, but the reply's
 /// `{status, response}` object is flattened into `status` and `payload`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BinaryMessage<'a> {
     /// Which layout the frame had.
     pub kind: Kind,
     /// None = null (broadcast); push/reply: Some (may be "", which phoenix.js treats as falsy, so
-    /// never stale: PROTOCOL §4.5).
+    /// never stale: docs/protocol.md#binary-notes).
     pub join_ref: Option<String>,
     /// None for push and broadcast.
     pub ref_: Option<String>,
@@ -94,7 +94,7 @@ pub struct BinaryMessage<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientPush<'a> {
     /// The join_ref; `""` when the client's was `undefined`, `"null"` when it was `null`
-    /// (TextEncoder quirk, PITFALLS 19).
+    /// (TextEncoder quirk, docs/protocol.md#b19).
     pub join_ref: String,
     /// The ref (same quirks as `join_ref`).
     pub ref_: String,
@@ -106,7 +106,7 @@ pub struct ClientPush<'a> {
     pub payload: &'a [u8],
 }
 
-/// Decodes a server → client frame. [serializer.js `binaryDecode`] (SE06, SE07)
+/// Decodes a server → client frame. [serializer.js `binaryDecode`]
 ///
 /// Errors on an empty frame, an unknown kind, or lengths that run past the end of the frame.
 pub fn decode_binary(frame: &[u8]) -> Result<BinaryMessage<'_>, DecodeError> {
@@ -164,7 +164,7 @@ pub fn decode_binary(frame: &[u8]) -> Result<BinaryMessage<'_>, DecodeError> {
 }
 
 /// Client push (kind 0). Fields are already-encoded UTF-8 bytes (the shell maps JS undefined to
-/// b"" and null to b"null", as TextEncoder does). [serializer.js `binaryEncode`] (SE04, SE05)
+/// b"" and null to b"null", as TextEncoder does). [serializer.js `binaryEncode`]
 ///
 /// Fields are checked in the order join_ref, ref, topic, event, as phoenix.js does.
 pub fn encode_push(
@@ -239,7 +239,7 @@ pub fn encode_broadcast(
     )
 }
 
-/// Decodes a client → server push: kind 0 with all four lengths (PROTOCOL §4.5 [server]).
+/// Decodes a client → server push: kind 0 with all four lengths (docs/protocol.md#binary-notes [server]).
 ///
 /// Errors with [`DecodeError::UnexpectedKind`] for kinds 1 and 2, which a client never sends.
 pub fn decode_client_push(frame: &[u8]) -> Result<ClientPush<'_>, DecodeError> {
@@ -361,7 +361,7 @@ mod tests {
         }
     }
 
-    // ---- golden vectors (PROTOCOL §4) ----
+    // ---- golden vectors (docs/protocol.md#binary-frames) ----
 
     #[test]
     fn constants() {
@@ -377,7 +377,7 @@ mod tests {
 
     #[test]
     fn client_push_golden() {
-        // PROTOCOL §4.1 example.
+        // docs/protocol.md#binary-push example.
         let frame = encode_push(b"1", b"2", b"t", b"e", &[9, 8]).unwrap();
         assert_eq!(
             frame,
@@ -398,7 +398,7 @@ mod tests {
 
     #[test]
     fn client_push_textencoder_quirks() {
-        // PITFALLS 19: undefined -> 0 bytes, null -> "null" (the shell maps them).
+        // docs/protocol.md#b19: undefined -> 0 bytes, null -> "null" (the shell maps them).
         let frame = encode_push(b"", b"null", b"phoenix", b"heartbeat", &[]).unwrap();
         let mut expected = vec![0, 0, 4, 7, 9];
         expected.extend_from_slice(b"nullphoenixheartbeat");
@@ -410,7 +410,7 @@ mod tests {
 
     #[test]
     fn server_push_golden() {
-        // PROTOCOL §4.2: 4-byte header, no ref.
+        // docs/protocol.md#binary-server-push: 4-byte header, no ref.
         let frame = encode_server_push(b"3", b"room:lobby", b"ping", &[1, 2, 3]).unwrap();
         let mut expected = vec![0, 1, 10, 4];
         expected.extend_from_slice(b"3room:lobbyping");
@@ -424,7 +424,7 @@ mod tests {
 
     #[test]
     fn reply_golden() {
-        // PROTOCOL §4.3: status sits where the event would.
+        // docs/protocol.md#binary-reply: status sits where the event would.
         let frame = encode_reply(b"3", b"5", b"room:lobby", b"ok", &[0xFF]).unwrap();
         let mut expected = vec![1, 1, 1, 10, 2];
         expected.extend_from_slice(b"35room:lobbyok");
@@ -446,7 +446,7 @@ mod tests {
 
     #[test]
     fn broadcast_golden() {
-        // PROTOCOL §4.4: join_ref and ref are null.
+        // docs/protocol.md#binary-broadcast: join_ref and ref are null.
         let frame = encode_broadcast(b"room:lobby", b"new_msg", b"hi").unwrap();
         let mut expected = vec![2, 10, 7];
         expected.extend_from_slice(b"room:lobbynew_msghi");
@@ -467,7 +467,7 @@ mod tests {
 
     #[test]
     fn empty_join_ref_decodes_to_empty_string() {
-        // PROTOCOL §4.5: "" (falsy in JS), not null.
+        // docs/protocol.md#binary-notes: "" (falsy in JS), not null.
         let m = decode_binary(&[0, 0, 1, 1, b't', b'e']).unwrap();
         assert_eq!(m, push_msg("", "t", "e", &[]));
         let m = decode_binary(&[1, 0, 0, 0, 0]).unwrap();
@@ -485,7 +485,7 @@ mod tests {
         assert!(std::ptr::eq(m.payload.as_ptr(), frame[5..].as_ptr()));
     }
 
-    // ---- field size limit (SE05) ----
+    // ---- field size limit ----
 
     #[test]
     fn field_of_255_bytes_is_accepted() {

@@ -13,14 +13,19 @@ use super::RefVal;
 /// Which `stateChangeCallbacks` list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CallbackKind {
+    /// `onOpen`.
     Open,
+    /// `onClose`.
     Close,
+    /// `onError`.
     Error,
+    /// `onMessage`.
     Message,
 }
 
 /// A socket state-change callback: the user's, or a channel's internal one.
 pub enum SockCb<H: Host> {
+    /// A callback the user registered.
     User(H::Callback),
     /// A channel's `socket.onError(() => rejoinTimer.reset())`.
     ChannelError(Rc<Channel<H>>),
@@ -49,9 +54,13 @@ type CbList<H> = Rc<Vec<(String, SockCb<H>)>>;
 /// `stateChangeCallbacks`. Each list is replaced, never mutated in place, while it may be
 /// iterated, so dispatch iterates a cheap snapshot as phoenix.js does.
 pub struct StateChangeCallbacks<H: Host> {
+    /// `onOpen` callbacks, with their refs.
     pub open: CbList<H>,
+    /// `onClose` callbacks.
     pub close: CbList<H>,
+    /// `onError` callbacks.
     pub error: CbList<H>,
+    /// `onMessage` callbacks.
     pub message: CbList<H>,
 }
 
@@ -68,12 +77,15 @@ impl<H: Host> StateChangeCallbacks<H> {
 
 /// One transport instance and what belongs to it (`connection.js`).
 pub struct Connection<H: Host> {
+    /// The transport instance.
     pub transport: H::Transport,
     /// Set when we closed it (as opposed to the server or the network).
     pub closing: Cell<bool>,
     /// Set when the socket no longer wants it, so `connect()` builds a new one.
     pub ended: Cell<bool>,
+    /// Its channels were already errored (they are errored once per connection).
     pub channels_errored: Cell<bool>,
+    /// Its close was already handled (a later close event is ignored).
     pub close_handled: Cell<bool>,
     /// The join ref of each channel whose join was sent over this connection.
     pub joins: RefCell<Vec<(Weak<Channel<H>>, RefVal)>>,
@@ -121,7 +133,7 @@ pub enum PingCb<H: Host> {
     Fallback(Rc<Fallback<H>>),
 }
 
-/// One `connectWithFallback` attempt (PROTOCOL §11): the closure state phoenix.js keeps.
+/// One `connectWithFallback` attempt (docs/protocol.md#longpoll-fallback): the closure state phoenix.js keeps.
 pub struct Fallback<H: Host> {
     class: H::TransportClass,
     threshold: f64,
@@ -133,13 +145,17 @@ pub struct Fallback<H: Host> {
 
 /// What runs once a teardown finished.
 pub enum AfterTeardown<H: Host> {
+    /// Nothing more.
     Nothing,
     /// `disconnect(callback)`.
     User(H::Callback),
     /// `teardownAndReconnect`: only if nothing connected or disconnected meanwhile.
     Reconnect {
+        /// The connection torn down.
         connection: Option<Rc<Connection<H>>>,
+        /// The socket's `connect_clock` when the teardown began.
         clock: u64,
+        /// What reconnects afterwards.
         then: Reconnect,
     },
 }
@@ -166,7 +182,9 @@ pub struct Teardown<H: Host> {
 
 /// A message waiting in `sendBuffer` for the connection to open.
 pub struct Buffered<H: Host> {
+    /// The message.
     pub msg: Outgoing<H::Payload>,
+    /// The channel it belongs to, for the outdated check at flush.
     pub channel: Option<Rc<Channel<H>>>,
 }
 
@@ -230,47 +248,77 @@ impl<H: Host> Default for Counters<H> {
 
 /// Resolved socket options and state (`Socket`'s fields).
 pub struct SocketState<H: Host> {
+    /// `socket.channels`, replaced (never mutated) on change.
     pub channels: Rc<Vec<Rc<Channel<H>>>>,
     /// `channels` grouped by topic, each group in `channels` order: an inbound message visits
     /// only the channels of its topic instead of every channel (phoenix.js scans them all, which
     /// is the same result: `isMember` rejects every other topic before any side effect).
     pub by_topic: HashMap<String, Rc<Vec<Rc<Channel<H>>>>>,
+    /// `socket.sendBuffer` (docs/protocol.md#buffering).
     pub send_buffer: Vec<Buffered<H>>,
+    /// `socket.ref`, the counter behind `makeRef()` (docs/protocol.md#refs).
     pub ref_: f64,
+    /// `socket.stateChangeCallbacks`.
     pub callbacks: StateChangeCallbacks<H>,
+    /// `socket.timeout`.
     pub timeout: f64,
+    /// `socket.heartbeatIntervalMs`.
     pub heartbeat_interval_ms: f64,
+    /// `opts.reconnectAfterMs`, when given.
     pub reconnect_after_ms: Option<H::Callback>,
+    /// `opts.rejoinAfterMs`, when given.
     pub rejoin_after_ms: Option<H::Callback>,
     /// `reconnectJitter` (phoenix-wasm extension), in `[0, 1]`; `0` = phoenix.js's delays.
     pub reconnect_jitter: f64,
+    /// `opts.logger`, when given.
     pub logger: Option<H::Callback>,
-    /// `logger !== null`: a logger set to `undefined` or `false` by hand still counts (S15).
+    /// `logger !== null`: a logger set to `undefined` or `false` by hand still counts.
     pub has_logger: bool,
+    /// `socket.longpollerTimeout`.
     pub longpoller_timeout: f64,
+    /// `socket.params`.
     pub params: Param<H>,
+    /// `socket.endPoint` (with `/websocket`).
     pub end_point: String,
+    /// `socket.vsn`.
     pub vsn: String,
+    /// `socket.binaryType`.
     pub binary_type: H::Payload,
+    /// `socket.authToken`.
     pub auth_token: Option<Param<H>>,
+    /// `socket.transport`: the transport class.
     pub transport: H::TransportClass,
+    /// `socket.conn`: the current connection.
     pub connection: Option<Rc<Connection<H>>>,
+    /// `socket.closeWasClean`: the last close was asked for (no reconnect).
     pub close_was_clean: bool,
+    /// `socket.establishedConnections`: opens so far.
     pub established_connections: u32,
+    /// Counts connects and disconnects, so delayed work can tell whether one happened meanwhile.
     pub connect_clock: u64,
+    /// `socket.reconnectTimer` (backoff `reconnectAfterMs`).
     pub reconnect_timer: Backoff<H::TimerId>,
+    /// The next heartbeat.
     pub heartbeat_timer: Option<H::TimerId>,
+    /// The pending heartbeat's reply deadline.
     pub heartbeat_timeout_timer: Option<H::TimerId>,
+    /// `socket.pendingHeartbeatRef`.
     pub pending_heartbeat_ref: Option<String>,
+    /// The connection a visibility change started.
     pub visibility_connection: Option<Rc<Connection<H>>>,
+    /// `pagehide` happened at this `connect_clock`; `pageshow` reconnects if nothing changed since.
     pub awaiting_page_show: Option<u64>,
     /// The `LongPoll` class, when the host has one (`transport !== LongPoll` checks).
     pub long_poll: Option<H::TransportClass>,
     /// `longPollFallbackMs`.
     pub long_poll_fallback_ms: Option<f64>,
+    /// `socket.primaryPassedHealthCheck` (docs/protocol.md#longpoll-fallback).
     pub primary_passed_health_check: bool,
+    /// The fallback timer.
     pub fallback_timer: Option<H::TimerId>,
+    /// Ref of the fallback's `onOpen` callback.
     pub fallback_ref: Option<String>,
+    /// Ref of the fallback's `onError` callback.
     pub fallback_error_ref: Option<String>,
     /// For `socket.stats()`.
     pub counters: Counters<H>,
@@ -278,24 +326,37 @@ pub struct SocketState<H: Host> {
 
 /// Options for [`SocketInner::new`], already defaulted as phoenix.js's constructor does.
 pub struct Options<H: Host> {
+    /// `opts.timeout`.
     pub timeout: f64,
+    /// `opts.heartbeatIntervalMs`.
     pub heartbeat_interval_ms: f64,
+    /// `opts.reconnectAfterMs`.
     pub reconnect_after_ms: Option<H::Callback>,
+    /// `opts.rejoinAfterMs`.
     pub rejoin_after_ms: Option<H::Callback>,
     /// `reconnectJitter` as given (normalized by [`SocketInner::new`]).
     pub reconnect_jitter: f64,
+    /// `opts.logger`.
     pub logger: Option<H::Callback>,
+    /// `opts.longpollerTimeout`.
     pub longpoller_timeout: f64,
+    /// `opts.params`.
     pub params: Param<H>,
+    /// `opts.vsn`.
     pub vsn: String,
+    /// `opts.binaryType`.
     pub binary_type: H::Payload,
+    /// `opts.authToken`.
     pub auth_token: Option<Param<H>>,
+    /// `opts.transport`.
     pub transport: H::TransportClass,
 }
 
 /// The socket. Always used behind an `Rc` (see [`Socket`]).
 pub struct SocketInner<H: Host> {
+    /// The host: JavaScript, or a test double.
     pub host: H,
+    /// Mutable state.
     pub st: RefCell<SocketState<H>>,
 }
 
@@ -355,6 +416,7 @@ impl<H: Host> SocketInner<H> {
 
     // ---- logging -------------------------------------------------------------------------
 
+    /// `hasLogger()`.
     pub fn has_logger(&self) -> bool {
         self.st.borrow().has_logger
     }
@@ -397,15 +459,19 @@ impl<H: Host> SocketInner<H> {
         r
     }
 
+    /// `onOpen(cb)`: returns the callback's ref.
     pub fn on_open(&self, cb: SockCb<H>) -> String {
         self.register(CallbackKind::Open, cb)
     }
+    /// `onClose(cb)`: returns the callback's ref.
     pub fn on_close(&self, cb: SockCb<H>) -> String {
         self.register(CallbackKind::Close, cb)
     }
+    /// `onError(cb)`: returns the callback's ref.
     pub fn on_error(&self, cb: SockCb<H>) -> String {
         self.register(CallbackKind::Error, cb)
     }
+    /// `onMessage(cb)`: returns the callback's ref.
     pub fn on_message(&self, cb: SockCb<H>) -> String {
         self.register(CallbackKind::Message, cb)
     }
@@ -484,6 +550,7 @@ impl<H: Host> SocketInner<H> {
         self.host.channel_removed(channel);
     }
 
+    /// `socket.channels`.
     pub fn channels(&self) -> Rc<Vec<Rc<Channel<H>>>> {
         self.st.borrow().channels.clone()
     }
@@ -543,6 +610,7 @@ impl<H: Host> SocketInner<H> {
 
     // ---- connection state ----------------------------------------------------------------
 
+    /// `socket.conn`.
     pub fn connection(&self) -> Option<Rc<Connection<H>>> {
         self.st.borrow().connection.clone()
     }
@@ -578,6 +646,7 @@ impl<H: Host> SocketInner<H> {
         }
     }
 
+    /// `isConnected()`: the connection is open.
     pub fn is_connected(&self) -> bool {
         self.connection_state() == "open"
     }
@@ -1658,33 +1727,152 @@ pub fn encode_uri_component(s: &str) -> String {
     out
 }
 
-/// A number as `Number.prototype.toString` prints it, for the integers refs are made of.
-/// Fractions (never produced by the ref counter) keep six digits: `f64`'s `Display` alone would
-/// add some 20 KB of float formatting to the wasm.
+/// A number as JavaScript's `String(number)` prints it (ECMAScript `Number::toString`, radix 10),
+/// for every `f64`: `NaN`, `Infinity`, `-0` → `"0"`, the shortest digits that round-trip, plain
+/// notation for decimal exponents from -7 to 21 and `1e+21` / `1.5e-7` outside it.
+///
+/// Refs are usually strings; this renders the numeric refs a user or an odd server may send
+/// (`chan_reply_{ref}` event names) and sizes in error messages. ryu gives the shortest
+/// round-trip digits; ties and the layout follow ECMAScript's `Number::toString`.
 pub fn format_number(n: f64) -> String {
     if n.is_nan() {
         return "NaN".to_owned();
     }
+    if n == 0.0 {
+        return "0".to_owned(); // both zeros, as in JavaScript
+    }
     if n.is_infinite() {
         return if n > 0.0 { "Infinity" } else { "-Infinity" }.to_owned();
     }
-    let int = n.trunc();
-    let mut out = if int.abs() < 9.2e18 {
-        (int as i64).to_string()
-    } else {
-        return "NaN".to_owned();
-    };
-    if n < 0.0 && int == 0.0 {
-        out.insert(0, '-');
+    let (mut digits, point) = shortest_digits(n.abs());
+    if digits.len() >= 16 {
+        // Only values this long can lie exactly halfway between two shortest candidates.
+        if let Some(even) = tie_to_even(n.abs(), &digits, point) {
+            digits = even;
+        }
     }
-    let frac = (n - int).abs();
-    if frac > 0.0 {
-        let digits = ((frac * 1e6).round() as u64).to_string();
-        let digits = format!("{digits:0>6}");
+    // ECMAScript's k (digit count) and n (position of the decimal point: value = 0.digits × 10^n).
+    let k = digits.len() as i64;
+    let mut out = String::with_capacity(k as usize + 8);
+    if n < 0.0 {
+        out.push('-');
+    }
+    if k <= point && point <= 21 {
+        out.push_str(&digits);
+        out.extend(std::iter::repeat_n('0', (point - k) as usize));
+    } else if 0 < point && point <= 21 {
+        let (int, frac) = digits.split_at(point as usize);
+        out.push_str(int);
         out.push('.');
-        out.push_str(digits.trim_end_matches('0'));
+        out.push_str(frac);
+    } else if -6 < point && point <= 0 {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', (-point) as usize));
+        out.push_str(&digits);
+    } else {
+        let (first, rest) = digits.split_at(1);
+        out.push_str(first);
+        if !rest.is_empty() {
+            out.push('.');
+            out.push_str(rest);
+        }
+        out.push('e');
+        out.push(if point - 1 < 0 { '-' } else { '+' });
+        out.push_str(&(point - 1).abs().to_string());
     }
     out
+}
+
+/// The shortest digits that read back as the positive finite `x`, and the position of the
+/// decimal point (`x ≈ 0.digits × 10^point`), from ryu's output (`"123.0"`, `"0.003"`,
+/// `"1.5e-7"`, `"1e21"`). ryu (with small tables in the wasm) costs a fraction of the code that
+/// `{:e}` pulls in.
+fn shortest_digits(x: f64) -> (String, i64) {
+    let mut buffer = ryu::Buffer::new();
+    let text = buffer.format_finite(x);
+    let (mantissa, exp) = text.split_once('e').unwrap_or((text, "0"));
+    let int_len = mantissa.find('.').unwrap_or(mantissa.len()) as i64;
+    let all: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let significant = all.trim_start_matches('0');
+    let leading_zeros = (all.len() - significant.len()) as i64;
+    let digits = significant.trim_end_matches('0').to_owned();
+    let point = int_len - leading_zeros + exp.parse::<i64>().unwrap_or(0);
+    (digits, point)
+}
+
+/// ECMAScript's tie rule, which shortest-digit formatters do not all follow: when `x` lies
+/// exactly halfway between two shortest digit strings that both read back as `x`, JavaScript
+/// takes the even one (`1095944209129418.25` → `…418.2`, not `…418.3`).
+/// Returns the even candidate when it differs from `digits`.
+///
+/// Both candidates are half a step from `x`, and Rust's reads back, so the other does too:
+/// the interval that reads back as `x` is symmetric, and a power of ten never equals its
+/// bound (a power of two). Except below a power of two `2^-j`, where the interval is half as
+/// wide: the lower candidate reads back only if its step `10^q` is at most the gap below `x`,
+/// `2^(-j-53)`.
+fn tie_to_even(x: f64, digits: &str, point: i64) -> Option<String> {
+    let (exact, exact_point, power_of_two) = exact_digits(x)?;
+    let exact = exact.trim_end_matches('0');
+    let k = digits.len();
+    if exact_point != point || exact.len() != k + 1 || !exact.ends_with('5') {
+        return None;
+    }
+    let lower = &exact[..k];
+    let even = if lower.as_bytes()[k - 1] % 2 == 0 {
+        if let Some(j) = power_of_two {
+            // 10^q <= 2^(-j-53) with q < 0, i.e. 2^(j+53) <= 10^-q (u128: j <= 55 here).
+            let step = 10u128.checked_pow(u32::try_from(k as i64 - point).ok()?);
+            if step.is_some_and(|step| step < 1u128 << (j + 53)) {
+                return None;
+            }
+        }
+        lower.to_owned()
+    } else {
+        increment_digits(lower)?
+    };
+    (even != digits).then_some(even)
+}
+
+/// The exact decimal expansion of a positive `x` as digits and point position, and `j` if `x`
+/// is `2^-j`, when it fits in a `u128` (`x = m / 2^j = m × 5^j / 10^j`); `None` for
+/// integers and long expansions, which cannot be ties. Integer arithmetic only: exact float
+/// formatting or parsing would add tens of KB to the wasm.
+fn exact_digits(x: f64) -> Option<(String, i64, Option<u32>)> {
+    let bits = x.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i64;
+    let fraction = bits & ((1 << 52) - 1);
+    let (mut m, mut e) = if biased == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | (1 << 52), biased - 1075)
+    };
+    while e < 0 && m % 2 == 0 {
+        m >>= 1;
+        e += 1;
+    }
+    if e >= 0 || m == 0 {
+        return None;
+    }
+    let j = u32::try_from(-e).ok()?;
+    let scaled = 5u128.checked_pow(j)?.checked_mul(u128::from(m))?;
+    let text = scaled.to_string();
+    let point = text.len() as i64 - i64::from(j);
+    // A normal power of two (a subnormal's interval is symmetric; these are far too long anyway).
+    Some((text, point, (m == 1 && biased > 1).then_some(j)))
+}
+
+/// A decimal digit string plus one, or `None` when it would gain a digit (`"99"`).
+fn increment_digits(digits: &str) -> Option<String> {
+    let mut bytes = digits.as_bytes().to_vec();
+    for b in bytes.iter_mut().rev() {
+        if *b == b'9' {
+            *b = b'0';
+        } else {
+            *b += 1;
+            return String::from_utf8(bytes).ok();
+        }
+    }
+    None
 }
 
 /// `Rc::make_mut` for vectors whose elements are not `Clone` as a bound (they clone by hand).

@@ -42,7 +42,9 @@ fn backoff(table: &[f64], tries: u32, fallback: f64) -> f64 {
 /// The state of a phoenix.js `Timer`: how often it fired since the last reset, and its
 /// pending timeout. The core owns the deadline logic; the host owns the JS timer.
 pub struct Backoff<T> {
+    /// How many times it fired since the last reset.
     pub tries: u32,
+    /// The pending timeout, if any.
     pub timer: Option<T>,
 }
 

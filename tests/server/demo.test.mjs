@@ -1,4 +1,4 @@
-// One test per DEMO.md bullet, driven by npm phoenix@1.8.16.
+// One test per docs/protocol.md#demo-contract bullet, driven by npm phoenix@1.8.16.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -85,7 +85,7 @@ test("socket: token as param or via the authToken subprotocol; vsn 1.0.0 works w
   const token = await tokenFor(server, "vic");
   const viaParam = await openSocket(server, { params: { token } });
   const viaAuth = await openSocket(server, { authToken: token });
-  // vsn 1.0.0: phoenix.js has no v1 codec, so supply one (object frames, PROTOCOL §3.1).
+  // vsn 1.0.0: phoenix.js has no v1 codec, so supply one (object frames, docs/protocol.md#json-v1).
   const v1 = await openSocket(server, {
     params: { token },
     vsn: "1.0.0",

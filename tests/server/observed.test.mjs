@@ -1,12 +1,11 @@
-// One test per SERVER-OBSERVED.md row that applies to WebSocket: the reference server must send
+// One test per docs/protocol.md#server-observed row that applies to WebSocket: the reference server must send
 // what a real Phoenix server sends. Driven by npm phoenix@1.8.16 and by raw frames.
 
-import { test, before, after } from "node:test";
+import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
-import {
-  startServer, userSocket, openSocket, tokenFor, join, push, recorder, closeAll, rawSocket,
-  refusedStatus, post, waitFor, until,
-} from "./support.mjs";
+import * as support from "./support.mjs";
+
+const { startServer, tokenFor, join, push, recorder, closeAll, refusedStatus, post, waitFor, until } = support;
 
 let server;
 let aliceToken;
@@ -15,6 +14,26 @@ before(async () => {
   aliceToken = await tokenFor(server, "alice");
 });
 after(async () => { await server?.stop(); });
+
+// Every socket a test opens is closed after it, whether it passed or failed: phoenix sockets
+// are disconnected, raw ones closed and waited for.
+const opened = [];
+afterEach(async () => {
+  const sockets = opened.splice(0);
+  await closeAll(...sockets.filter((s) => !s.ws));
+  await Promise.all(sockets.filter((s) => s.ws).map((r) => {
+    if (r.ws.readyState !== r.ws.CLOSED) r.close();
+    return r.closed();
+  }));
+});
+const tracked = (fn) => async (...args) => {
+  const socket = await fn(...args);
+  opened.push(socket);
+  return socket;
+};
+const userSocket = tracked(support.userSocket);
+const openSocket = tracked(support.openSocket);
+const rawSocket = tracked(support.rawSocket);
 
 const raw = (query = "") => rawSocket(server, `token=${aliceToken}&vsn=2.0.0${query}`);
 const msgs = (socket, pred) => socket.received.filter(pred);

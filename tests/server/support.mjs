@@ -1,15 +1,14 @@
 // Helpers for the reference-server tests: spawn the phoenix-server binary, talk to it with the
 // real npm phoenix@1.8.16 client (over the `ws` package) or with raw WebSocket frames.
 //
-// The binary comes from $PHX_SERVER_BIN, default target/debug/phoenix-server (build it first
-// with `cargo build -p phoenix-server`). Every wait has a timeout; no test sleeps for a fixed time
-// to let something happen.
+// The server is spawned by tests/support/server.mjs (shared with the browser tests; binary
+// $PHX_SERVER_BIN, default target/debug/phoenix-server from `cargo build -p phoenix-server`).
+// Every wait has a timeout; no test sleeps for a fixed time to let something happen.
 
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Socket, Presence } from "phoenix";
+import { serverBin, startServer, post } from "../support/server.mjs";
 import WebSocket from "ws";
 
 export { Socket, Presence, WebSocket };
@@ -18,78 +17,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, "..", "..");
 export const DEFAULT_TIMEOUT = 5000;
 
-export function serverBin() {
-  const bin = process.env.PHX_SERVER_BIN || path.join(repoRoot, "target", "debug", "phoenix-server");
-  return path.isAbsolute(bin) ? bin : path.join(repoRoot, bin);
-}
-
-/**
- * Starts the server on 127.0.0.1:0 and resolves once it printed `listening on http://ADDR`.
- * Returns {port, http, ws, stop(), logs()}.
- */
-export async function startServer({ args = [], env = {} } = {}) {
-  const bin = serverBin();
-  if (!existsSync(bin)) {
-    throw new Error(`server binary not found at ${bin}: run \`cargo build -p phoenix-server\` or set PHX_SERVER_BIN`);
-  }
-  const child = spawn(bin, ["--addr", "127.0.0.1:0", "--static-dir", path.join(repoRoot, "www"), ...args], {
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || "warn", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr.on("data", (d) => {
-    stderr += d;
-    if (process.env.PHX_SERVER_LOG) process.stderr.write(d);
-  });
-  const addr = await new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`server did not start in time; stderr:\n${stderr}`)), 15000);
-    child.stdout.on("data", (d) => {
-      out += d;
-      const m = out.match(/^listening on http:\/\/(\S+)$/m);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}; stderr:\n${stderr}`));
-    });
-  });
-  const port = Number(addr.split(":").pop());
-  let exited = false;
-  const exitPromise = new Promise((resolve) => child.on("exit", (code, signal) => { exited = true; resolve({ code, signal }); }));
-  return {
-    port,
-    http: `http://127.0.0.1:${port}`,
-    ws: `ws://127.0.0.1:${port}/socket`,
-    logs: () => stderr,
-    child,
-    alive: () => !exited,
-    async stop() {
-      if (exited) return exitPromise;
-      child.kill("SIGTERM");
-      const t = setTimeout(() => child.kill("SIGKILL"), 5000);
-      const r = await exitPromise;
-      clearTimeout(t);
-      return r;
-    },
-  };
-}
-
-/** POST JSON; resolves {status, body} (body parsed when JSON). */
-export async function post(server, route, body) {
-  const res = await fetch(server.http + route, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed = text;
-  try { parsed = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
-  return { status: res.status, body: parsed };
-}
+export { serverBin, startServer, post };
 
 export async function tokenFor(server, name) {
   const { status, body } = await post(server, "/api/token", { name });

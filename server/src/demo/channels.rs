@@ -1,4 +1,4 @@
-//! The demo's channels: `room:*`, `user:*`, `bench:*` (DEMO.md).
+//! The demo's channels: `room:*`, `user:*`, `bench:*` (docs/protocol.md#demo-contract).
 
 use std::collections::HashSet;
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! The demo's HTTP API and static files (DEMO.md "Endpoints").
+//! The demo's HTTP API and static files (docs/protocol.md#demo-contract "Endpoints").
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! The demo chat (shared/spec/DEMO.md), written only against the library's public API:
+//! The demo chat (docs/protocol.md#demo-contract), written only against the library's public API:
 //! a token-authenticated `UserSocket`, `room:*` (history, presence, typing, an intercept),
 //! `user:*` notifications, `bench:*` for load tests, and the HTTP API around them.
 

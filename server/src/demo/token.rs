@@ -8,7 +8,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-/// Tokens older than this are refused (one day, DEMO.md).
+/// Tokens older than this are refused (one day, docs/protocol.md#demo-contract).
 pub const MAX_AGE_MS: u64 = 24 * 60 * 60 * 1000;
 
 /// Signs and verifies tokens with one secret.

@@ -1,4 +1,4 @@
-//! The LongPoll transport: `GET | POST | OPTIONS <path>/longpoll` (PROTOCOL §12, §12.7).
+//! The LongPoll transport: `GET | POST | OPTIONS <path>/longpoll` (docs/protocol.md#longpoll, #longpoll-server).
 //!
 //! One LongPoll *session* = one connection: a task that owns a [`Session`] (the same
 //! transport-independent channel state the WebSocket uses) and the connection's queues. HTTP

@@ -1,4 +1,4 @@
-//! The WebSocket transport: `GET <path>/websocket?vsn=...` (PROTOCOL §1, §14).
+//! The WebSocket transport: `GET <path>/websocket?vsn=...` (docs/protocol.md#endpoint-url, #server-conformance).
 //!
 //! Before the upgrade: origin check, serializer choice from `vsn`, the `authToken`
 //! subprotocol, and the socket's `connect`; any refusal is a plain HTTP 403.
@@ -28,7 +28,7 @@ use crate::pubsub::{ConnHandle, Out};
 use crate::serializer::{decode_binary, decode_text, Frame, Vsn};
 use crate::socket::{ConnectInfo, ConnectResult, Flow, Params, Session, Socket, TransportKind};
 
-/// The subprotocol prefix phoenix.js uses to carry `authToken` (PROTOCOL §1.3).
+/// The subprotocol prefix phoenix.js uses to carry `authToken` (docs/protocol.md#auth-token).
 pub const AUTH_TOKEN_PREFIX: &str = "base64url.bearer.phx.";
 
 struct WsState {
@@ -371,7 +371,7 @@ mod tests {
     #[test]
     fn token_from_subprotocol() {
         let mut h = HeaderMap::new();
-        // btoa("ab?") = "YWI/" (standard alphabet, PITFALLS 17)
+        // btoa("ab?") = "YWI/" (standard alphabet, docs/protocol.md#b17)
         h.insert(
             header::SEC_WEBSOCKET_PROTOCOL,
             "phoenix, base64url.bearer.phx.YWI/".parse().unwrap(),

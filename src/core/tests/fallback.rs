@@ -1,4 +1,4 @@
-//! `longPollFallbackMs`: falling back from the primary transport to LongPoll (PROTOCOL §11).
+//! `longPollFallbackMs`: falling back from the primary transport to LongPoll (docs/protocol.md#longpoll-fallback).
 use super::harness::*;
 
 fn fallback_socket() -> Harness {

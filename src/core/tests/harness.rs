@@ -369,8 +369,11 @@ pub struct Func {
     pub name: String,
     /// Not recorded (backoff functions, params).
     pub quiet: bool,
-    pub body: Option<Box<dyn Fn(&[P]) -> Result<Option<P>, JsError>>>,
+    pub body: Option<FuncBody>,
 }
+
+/// The Rust closure behind a [`Func`]: the call's arguments in, its return value or throw out.
+pub type FuncBody = Box<dyn Fn(&[P]) -> Result<Option<P>, JsError>>;
 
 pub type Callback = Rc<Func>;
 
@@ -429,6 +432,9 @@ enum HTask {
     CloseEvent(Tr, P),
 }
 
+/// An armed timer: due time, arming sequence number (ties fire in arming order), kind, task.
+type PendingTimer = (f64, u64, String, Rc<HTask>);
+
 /// Shared state of the test host and the harness.
 pub struct World {
     pub now: Cell<f64>,
@@ -436,7 +442,7 @@ pub struct World {
     pub rng: Cell<u64>,
     pub randoms_drawn: Cell<u32>,
     seq: Cell<u64>,
-    timers: RefCell<Vec<(f64, u64, String, Rc<HTask>)>>,
+    timers: RefCell<Vec<PendingTimer>>,
     /// Every `set_timeout` as `"<kind> <delay>"`, drained by `take_timers`.
     pub timers_set: RefCell<Vec<String>>,
     pub log: RefCell<Vec<Ev>>,
@@ -599,7 +605,7 @@ impl Host for TestHost {
     }
 
     fn call_with(&self, cb: &Callback, arg: &P) -> Result<(), JsError> {
-        self.w.call(cb, &[arg.clone()]).map(drop)
+        self.w.call(cb, std::slice::from_ref(arg)).map(drop)
     }
 
     fn call_number(&self, cb: &Callback, x: f64) -> Result<(), JsError> {

@@ -78,7 +78,7 @@ fn heartbeat_timeout_on_a_dead_network_gives_up_on_the_close_event() {
     t.advance(60_000.0);
     t.advance(1_500.0 + 10.0);
     assert_eq!(t.transports().len(), 2);
-    // The late close event concerns nobody: onClose is not called (PITFALLS 12).
+    // The late close event concerns nobody: onClose is not called (docs/protocol.md#b12).
     t.close_on(&old, close_event(1006.0, "", false)).unwrap();
     t.expect_calls(&[]);
 }

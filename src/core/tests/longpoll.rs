@@ -1,4 +1,4 @@
-//! The LongPoll rules (`core::longpoll`) driven as `js/longpoll.js` drives them (PROTOCOL §12).
+//! The LongPoll rules (`core::longpoll`) driven as `js/longpoll.js` drives them (docs/protocol.md#longpoll).
 //!
 //! [`Lp`] is a model of the JavaScript facade: the same live fields, and the same plumbing
 //! (requests, `setTimeout(0)` tasks, handlers), with every decision asked of the core. A fake

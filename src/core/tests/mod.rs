@@ -11,15 +11,17 @@
 //!   `PROPTEST_CASES=20000` for a longer run.
 //!
 //! Expected values follow phoenix.js 1.8.16 (`socket.js`, `channel.js`, `push.js`,
-//! `connection.js`, `timer.js`) and `shared/spec/`.
+//! `connection.js`, `timer.js`), as summarised in `docs/protocol.md`.
 mod harness;
 
 mod channel;
 mod edge;
 mod fallback;
+mod format_number;
 mod fuzz;
 mod heartbeat;
 mod longpoll;
+mod memory;
 mod presence;
 mod push;
 mod reconnect;

@@ -1,5 +1,5 @@
 //! Presence key order (`core::presence::KeyOrder`) against a naive model of JavaScript's
-//! `OrdinaryOwnPropertyKeys` (PR13): array indices ascending, then strings by creation.
+//! `OrdinaryOwnPropertyKeys`: array indices ascending, then strings by creation.
 use proptest::prelude::*;
 
 use crate::core::presence::{array_index, KeyOrder};

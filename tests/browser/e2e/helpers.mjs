@@ -3,27 +3,23 @@
 //
 // Nothing is built here. Before running:
 //   npm run build && node www/build.mjs && cargo build -p phoenix-server
-// The server binary is $PHX_SERVER_BIN (default target/debug/phoenix-server).
+// The server binary is $PHX_SERVER_BIN (default target/debug/phoenix-server), spawned by
+// tests/support/server.mjs like every other test's server.
 //
 // Every page records page errors and console errors; `chat.assertClean()` fails the test on any
 // of them (minus the browser's own network messages a test declares expected, e.g. while the
 // server is down on purpose). No helper sleeps for a fixed time: waits are on page state.
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import assert from "node:assert/strict";
 import { ROOT, CHROMIUM, CHROMIUM_ARGS, browserTestOptions } from "../support.mjs";
+import { startServer as startSharedServer, post, serverBin } from "../../support/server.mjs";
 
 export { ROOT, browserTestOptions };
 
 // PHX_E2E_WWW: another build of the site, e.g. `node www/build.mjs --reference DIR` (phoenix.js).
 export const WWW = process.env.PHX_E2E_WWW ? path.resolve(process.env.PHX_E2E_WWW) : path.join(ROOT, "www");
 const WAIT = 10_000;
-
-export function serverBin() {
-  const bin = process.env.PHX_SERVER_BIN || path.join("target", "debug", "phoenix-server");
-  return path.isAbsolute(bin) ? bin : path.join(ROOT, bin);
-}
 
 /** Fails early with the command to run when something the suite does not build is missing. */
 export function checkPrerequisites() {
@@ -35,76 +31,12 @@ export function checkPrerequisites() {
   if (missing.length) throw new Error(`e2e prerequisites missing:\n  ${missing.join("\n  ")}`);
 }
 
-/**
- * Spawns phoenix-server on 127.0.0.1:<port> (0 = ephemeral) serving www/. Resolves once it
- * printed `listening on http://ADDR`. The returned handle can kill() and restart() it on the
- * same port.
- */
-export async function startServer({ port = 0, testHooks = false, args = [] } = {}) {
-  const server = { port, origin: null, child: null, logs: "", testHooks, args };
-  await launch(server);
-  server.post = (route, body) => post(server, route, body);
-  server.kill = (signal = "SIGKILL") => stop(server, signal);
-  server.stop = () => stop(server, "SIGTERM");
-  server.restart = async () => launch(server);
-  return server;
+/** The reference server serving the demo (WWW); see tests/support/server.mjs for the handle. */
+export function startServer({ port = 0, testHooks = false, args = [] } = {}) {
+  return startSharedServer({ port, testHooks, args, staticDir: WWW });
 }
 
-async function launch(server) {
-  const bin = serverBin();
-  const argv = ["--addr", `127.0.0.1:${server.port}`, "--static-dir", WWW, ...server.args];
-  if (server.testHooks) argv.push("--test-hooks");
-  const child = spawn(bin, argv, {
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || "warn" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  server.child = child;
-  child.exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
-  child.stderr.on("data", (d) => {
-    server.logs += d;
-    if (process.env.PHX_SERVER_LOG) process.stderr.write(d);
-  });
-  const addr = await new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`server did not start; stderr:\n${server.logs}`)), 15_000);
-    child.stdout.on("data", (d) => {
-      out += d;
-      const m = out.match(/^listening on http:\/\/(\S+)$/m);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}; stderr:\n${server.logs}`));
-    });
-  });
-  server.port = Number(addr.split(":").pop());
-  server.origin = `http://${addr}`;
-  return server;
-}
-
-async function stop(server, signal) {
-  const child = server.child;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-  await child.exited;
-  clearTimeout(timer);
-}
-
-export async function post(server, route, body) {
-  const res = await fetch(server.origin + route, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed = text;
-  try { parsed = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
-  return { status: res.status, body: parsed };
-}
+export { post, serverBin };
 
 /**
  * Per-file setup for node:test: one browser for the file; each test's servers and chats are
@@ -179,14 +111,50 @@ export async function openChat(browser, server, name, { query = "", context = nu
   return chat;
 }
 
-/** The page's WebSockets (urls) and the frames it sent on them: {sockets, sent: [{binary, text|bytes}]}. */
+/**
+ * The page's WebSockets and their traffic, from the page's first socket on:
+ * - `sockets`: urls; `sent`: the frames it sent, `{binary, text|bytes}`;
+ * - `wire`: everything in order, across reconnects: `{dir: "sent" | "received", text}` for
+ *   text frames and `{dir: "close"}` when a socket closes;
+ * - `waitFor(what, pred, timeout)`: resolves once `pred(wire)` holds (checked on each entry).
+ */
 export function recordFrames(page) {
-  const rec = { sockets: [], sent: [] };
+  const waiters = new Set();
+  const note = (entry) => {
+    rec.wire.push(entry);
+    for (const w of waiters) w();
+  };
+  const rec = {
+    sockets: [],
+    sent: [],
+    wire: [],
+    waitFor(what, pred, timeout = 20_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!pred(rec.wire)) return;
+          waiters.delete(check);
+          clearTimeout(deadline);
+          resolve();
+        };
+        const deadline = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no ${what} on the wire within ${timeout} ms: ${JSON.stringify(rec.wire.slice(-20))}`));
+        }, timeout);
+        waiters.add(check);
+        check();
+      });
+    },
+  };
   page.on("websocket", (ws) => {
     rec.sockets.push(ws.url());
-    ws.on("framesent", ({ payload }) => rec.sent.push(typeof payload === "string"
-      ? { binary: false, text: payload }
-      : { binary: true, bytes: payload.length }));
+    ws.on("framesent", ({ payload }) => {
+      rec.sent.push(typeof payload === "string" ? { binary: false, text: payload } : { binary: true, bytes: payload.length });
+      if (typeof payload === "string") note({ dir: "sent", text: payload });
+    });
+    ws.on("framereceived", ({ payload }) => {
+      if (typeof payload === "string") note({ dir: "received", text: payload });
+    });
+    ws.on("close", () => note({ dir: "close" }));
   });
   return rec;
 }

@@ -61,57 +61,58 @@ test("server killed and restarted mid-chat: reconnecting banner, rejoin, message
   bob.assertClean();
 });
 
-test("server stops answering heartbeats: the client closes and reconnects within about two intervals", browserTestOptions(), async () => {
+test("server stops answering heartbeats: an unanswered heartbeat closes the connection, the client reconnects", browserTestOptions(), async () => {
+  // Checked by the order of what the browser saw on the wire, never by elapsed time: the
+  // deadlines below only bound the waiting.
   const HB = 800;
   const server = await serverFor({ testHooks: true });
   const alice = await chatFor(server, "alice", { query: `hb=${HB}` });
-  // Heartbeat replies seen by the browser (phx_reply on topic "phoenix"), with a waiter.
-  const heartbeatReplies = [];
-  let waiter = null;
-  alice.page.on("websocket", (ws) => {
-    ws.on("framereceived", ({ payload }) => {
-      if (typeof payload === "string" && payload.includes('"phoenix"') && payload.includes("phx_reply")) {
-        heartbeatReplies.push(Date.now());
-        waiter?.();
-      }
-    });
+  // What the browser's WebSockets did, in order across reconnects (recorded from the first
+  // socket on): heartbeats sent ("hb", ref), heartbeat replies ("reply", ref), closes ("close").
+  const wire = () => alice.frames.wire.map((e) => {
+    if (e.dir === "close") return { kind: "close" };
+    const f = JSON.parse(e.text);
+    if (f[2] !== "phoenix") return { kind: "other" };
+    if (e.dir === "sent" && f[3] === "heartbeat") return { kind: "hb", ref: f[1] };
+    if (e.dir === "received" && f[3] === "phx_reply") return { kind: "reply", ref: f[1] };
+    return { kind: "other" };
   });
-  const waitHeartbeatReplies = (n, after, timeout) => new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`fewer than ${n} heartbeat replies in ${timeout} ms`)), timeout);
-    waiter = () => {
-      if (heartbeatReplies.filter((t) => t > after).length < n) return;
-      clearTimeout(timer);
-      waiter = null;
-      resolve(heartbeatReplies.filter((t) => t > after));
-    };
-    waiter();
-  });
-  const opensBefore = (await alice.events()).filter((e) => e.type === "open").length;
+  const waitWire = (what, pred) => alice.frames.waitFor(what, () => pred(wire()), 20 * HB);
+  await waitWire("answered heartbeat", (w) => w.some((e) => e.kind === "reply"));
+  const eventsBefore = (await alice.events()).length;
 
   const off = await server.post("/api/test/heartbeats", { answer: false });
   assert.equal(off.status, 204, "the server's heartbeat test switch (--test-hooks)");
-  const t0 = Date.now();
+  const offAt = wire().length;
+  await waitWire("close", (w) => w.slice(offAt).some((e) => e.kind === "close"));
+  const afterOff = wire().slice(offAt);
+  const untilClose = afterOff.slice(0, afterOff.findIndex((e) => e.kind === "close"));
+  const replied = new Set(untilClose.filter((e) => e.kind === "reply").map((e) => e.ref));
+  const unanswered = untilClose.filter((e) => e.kind === "hb" && !replied.has(e.ref));
+  assert.ok(unanswered.length >= 1, `the close follows an unanswered heartbeat: ${JSON.stringify(untilClose)}`);
 
-  const waitEvent = (type, after) => alice.page.waitForFunction(
-    ([t, a]) => window.chat.state.events.find((e) => e.type === t && e.at >= a),
-    [type, after], { timeout: 10 * HB },
-  ).then((h) => h.jsonValue());
-  const closed = await waitEvent("close", t0);
-  const reopened = await waitEvent("open", closed.at);
-  assert.ok(closed.at - t0 <= 2 * HB + 600, `closed ${closed.at - t0} ms after heartbeats stopped (interval ${HB} ms)`);
-  assert.ok(reopened.at - closed.at <= HB, `reconnected ${reopened.at - closed.at} ms after the close`);
+  // The page saw the close, then a new open (event order, not time).
+  await alice.page.waitForFunction(
+    (n) => {
+      const later = window.chat.state.events.slice(n);
+      const close = later.findIndex((e) => e.type === "close");
+      return close >= 0 && later.slice(close).some((e) => e.type === "open");
+    },
+    eventsBefore,
+    { timeout: 20 * HB },
+  );
 
-  // Heartbeats answered again: the connection stays up (several answered heartbeats, no close).
+  // Heartbeats answered again: three answered heartbeats in a row, and no close after the
+  // first of them. (One sent just before the switch may still time out once more.)
   const on = await server.post("/api/test/heartbeats", { answer: true });
   assert.equal(on.status, 204);
-  const t1 = Date.now();
-  // (A heartbeat sent just before the switch may still time out once more.)
-  const replies = await waitHeartbeatReplies(3, t1, 10 * HB);
+  const onAt = wire().length;
+  await waitWire("three heartbeat replies", (w) => w.slice(onAt).filter((e) => e.kind === "reply").length >= 3);
+  const afterOn = wire().slice(onAt);
+  const answered = afterOn.slice(afterOn.findIndex((e) => e.kind === "reply"));
+  assert.deepEqual(answered.filter((e) => e.kind === "close"), [], "no close once heartbeats are answered");
   await alice.waitStatus("connected");
   await alice.waitJoined("lobby");
-  const events = await alice.events();
-  assert.deepEqual(events.filter((e) => e.type === "close" && e.at > replies[0]), [], "no close once heartbeats are answered");
-  assert.ok(events.filter((e) => e.type === "open").length > opensBefore);
   await alice.send("still here");
   alice.assertClean();
 });

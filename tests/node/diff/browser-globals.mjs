@@ -1,6 +1,6 @@
 // Preloaded with `node --import` (before the client is imported) for the "browser"
 // scenarios: makes `window` (= globalThis) and `document` exist, so the client's page
-// lifecycle code (pagehide/pageshow/visibilitychange/resume, API S36/SO18/LG09) is active.
+// lifecycle code (pagehide/pageshow/visibilitychange/resume; docs/protocol.md#copied-behaviours, B25) is active.
 // The harness resets the listener list at the start of every scenario.
 const state = {listeners: [], onAdd: null};
 globalThis.__phxDiffBrowser = state;

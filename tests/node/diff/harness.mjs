@@ -2,7 +2,7 @@
 // (phoenix.js or phoenix-wasm) with a fake clock and a scripted fake transport, and
 // returns a deterministic trace of everything the client did that a user could observe.
 //
-// Only public / "undocumented but reachable" members listed in shared/spec/API.md are
+// Only public members of the phoenix.js API and the undocumented ones apps can reach are
 // touched, through ordinary property access, so the harness works for a client whose
 // logic lives in WebAssembly.
 //

@@ -1,4 +1,4 @@
-// Page lifecycle scenarios (S36, SO18, LG09). They run in a child process preloaded with
+// Page lifecycle scenarios (docs/protocol.md#connection-lifecycle, #b25). They run in a child process preloaded with
 // browser-globals.mjs, so that window/document exist before the client is imported.
 
 function open(env, socket) {
