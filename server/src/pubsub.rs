@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use tokio::sync::{mpsc, Notify};
 
@@ -161,48 +161,102 @@ pub(crate) struct Subscriber {
     pub intercepts: Arc<[String]>,
 }
 
-/// Topic → subscription id → subscriber.
+/// The subscribers of one topic, as an immutable snapshot: a broadcast clones the `Arc` under a
+/// short lock and fans out with no lock held; (un)subscribing copies the list only when a
+/// broadcast is still walking the old snapshot (copy-on-write).
 #[derive(Debug, Default)]
+struct TopicSubs {
+    list: Mutex<Arc<Vec<(u64, Subscriber)>>>,
+}
+
+impl TopicSubs {
+    fn snapshot(&self) -> Arc<Vec<(u64, Subscriber)>> {
+        Arc::clone(&self.list.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// Number of independently locked parts of the topic map.
+const SHARDS: usize = 32;
+
+/// Topic → subscribers, in [`SHARDS`] independently locked maps: a join or leave on one topic
+/// never waits for a fan-out, and touches only its own shard's map when a topic appears or goes.
+#[derive(Debug)]
 pub(crate) struct PubSub {
-    topics: RwLock<HashMap<String, HashMap<u64, Subscriber>>>,
+    shards: Box<[RwLock<HashMap<String, Arc<TopicSubs>>>]>,
+}
+
+impl Default for PubSub {
+    fn default() -> Self {
+        PubSub {
+            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+        }
+    }
+}
+
+fn shard_of(topic: &str) -> usize {
+    // FNV-1a: cheap, and topics are not attacker-chosen keys of a map that could degrade
+    // (each shard's map has its own randomly seeded hasher).
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in topic.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % SHARDS as u64) as usize
 }
 
 impl PubSub {
+    fn shard(&self, topic: &str) -> &RwLock<HashMap<String, Arc<TopicSubs>>> {
+        &self.shards[shard_of(topic)]
+    }
+
+    fn topic(&self, topic: &str) -> Option<Arc<TopicSubs>> {
+        let shard = self.shard(topic).read().unwrap_or_else(|e| e.into_inner());
+        shard.get(topic).cloned()
+    }
+
     pub fn subscribe(&self, topic: &str, sub_id: u64, sub: Subscriber) {
-        let mut topics = self.topics.write().unwrap_or_else(|e| e.into_inner());
-        topics
-            .entry(topic.to_string())
-            .or_default()
-            .insert(sub_id, sub);
+        let mut shard = self.shard(topic).write().unwrap_or_else(|e| e.into_inner());
+        let subs = shard.entry(topic.to_string()).or_default();
+        let mut list = subs.list.lock().unwrap_or_else(|e| e.into_inner());
+        let v = Arc::make_mut(&mut list);
+        v.retain(|(id, _)| *id != sub_id);
+        v.push((sub_id, sub));
     }
 
     pub fn unsubscribe(&self, topic: &str, sub_id: u64) {
-        let mut topics = self.topics.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(subs) = topics.get_mut(topic) {
-            subs.remove(&sub_id);
-            if subs.is_empty() {
-                topics.remove(topic);
+        let mut shard = self.shard(topic).write().unwrap_or_else(|e| e.into_inner());
+        let Some(subs) = shard.get(topic) else {
+            return;
+        };
+        let empty = {
+            let mut list = subs.list.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(pos) = list.iter().position(|(id, _)| *id == sub_id) {
+                Arc::make_mut(&mut list).swap_remove(pos);
             }
+            list.is_empty()
+        };
+        if empty {
+            shard.remove(topic);
         }
     }
 
     /// Number of subscriptions of a topic.
     pub fn subscriber_count(&self, topic: &str) -> usize {
-        let topics = self.topics.read().unwrap_or_else(|e| e.into_inner());
-        topics.get(topic).map_or(0, HashMap::len)
+        self.topic(topic).map_or(0, |t| t.snapshot().len())
     }
 
-    /// Delivers to every subscriber of the topic except `except` (a subscription id).
+    /// Delivers to every subscriber of the topic except `except` (a subscription id). No lock
+    /// is held while delivering.
     pub fn broadcast(&self, bcast: &Arc<SharedBroadcast>, except: Option<u64>) {
-        let topics = self.topics.read().unwrap_or_else(|e| e.into_inner());
-        let Some(subs) = topics.get(&bcast.topic) else {
+        let Some(subs) = self.topic(&bcast.topic) else {
             return;
         };
-        for (&sub_id, sub) in subs {
-            if Some(sub_id) == except {
+        let snapshot = subs.snapshot();
+        drop(subs);
+        for (sub_id, sub) in snapshot.iter() {
+            if Some(*sub_id) == except {
                 continue;
             }
-            deliver(sub_id, sub, bcast);
+            deliver(*sub_id, sub, bcast);
         }
     }
 }

@@ -375,6 +375,45 @@ pub fn encode(vsn: Vsn, msg: &Outgoing) -> Result<Frame, EncodeError> {
     }
 }
 
+/// A push (`ref` null) whose payload is JSON text already, e.g. a presence list built from
+/// stored encodings: the frame is assembled around it without parsing it again. The caller
+/// guarantees `payload_json` is one valid JSON value.
+pub(crate) fn encode_push_json_text(
+    vsn: Vsn,
+    join_ref: Option<&str>,
+    topic: &str,
+    event: &str,
+    payload_json: &str,
+) -> Utf8Bytes {
+    let mut out: Vec<u8> = Vec::with_capacity(payload_json.len() + topic.len() + event.len() + 48);
+    // Writing into a Vec cannot fail.
+    match vsn {
+        Vsn::V2 => {
+            out.push(b'[');
+            let _ = serde_json::to_writer(&mut out, &join_ref);
+            out.extend_from_slice(b",null,");
+            let _ = serde_json::to_writer(&mut out, topic);
+            out.push(b',');
+            let _ = serde_json::to_writer(&mut out, event);
+            out.push(b',');
+            out.extend_from_slice(payload_json.as_bytes());
+            out.push(b']');
+        }
+        // Same key order as `json_frame` (serde_json's sorted maps).
+        Vsn::V1 => {
+            out.extend_from_slice(b"{\"event\":");
+            let _ = serde_json::to_writer(&mut out, event);
+            out.extend_from_slice(b",\"payload\":");
+            out.extend_from_slice(payload_json.as_bytes());
+            out.extend_from_slice(b",\"ref\":null,\"topic\":");
+            let _ = serde_json::to_writer(&mut out, topic);
+            out.push(b'}');
+        }
+    }
+    // Only UTF-8 went in.
+    Utf8Bytes::from(String::from_utf8(out).unwrap_or_default())
+}
+
 fn json_frame(
     vsn: Vsn,
     join_ref: Value,
@@ -433,6 +472,34 @@ mod tests {
                 r#"["3","3","room:lobby","phx_reply",{"response":{},"status":"ok"}]"#.into()
             )
         );
+    }
+
+    #[test]
+    fn push_of_json_text_equals_push_of_the_value() {
+        let payload = json!({"a\"b": {"metas": [{"phx_ref": "x", "n": 1}]}, "é": []});
+        for vsn in [Vsn::V1, Vsn::V2] {
+            for jr in [None, Some("7")] {
+                let want = encode(
+                    vsn,
+                    &Outgoing::Push {
+                        join_ref: jr.map(String::from),
+                        msg_ref: None,
+                        topic: "room:\"q\"".into(),
+                        event: "presence_state".into(),
+                        payload: Payload::Json(payload.clone()),
+                    },
+                )
+                .unwrap();
+                let got = encode_push_json_text(
+                    vsn,
+                    jr,
+                    "room:\"q\"",
+                    "presence_state",
+                    &payload.to_string(),
+                );
+                assert_eq!(want, Frame::Text(got), "{vsn:?} {jr:?}");
+            }
+        }
     }
 
     #[test]
