@@ -392,7 +392,9 @@ async fn main() {
     }
     let joined = sinks.iter().filter(|s| s.is_some()).count();
     let all_joined_s = epoch.elapsed().as_secs_f64();
-    eprintln!("{joined}/{n} clients connected in {all_joined_s:.1}s; waiting for presence to settle");
+    eprintln!(
+        "{joined}/{n} clients connected in {all_joined_s:.1}s; waiting for presence to settle"
+    );
     let settle_deadline = Instant::now() + Duration::from_secs(600);
     let mut peak_rss = 0;
     while settled.load(Ordering::Relaxed) < joined && Instant::now() < settle_deadline {

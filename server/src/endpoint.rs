@@ -2,7 +2,8 @@
 //! broadcast to a topic, disconnect every socket of an id, presence, shutdown.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,16 +12,22 @@ use tokio::sync::watch;
 use crate::presence::Presence;
 use crate::pubsub::{ConnHandle, Control, PubSub, SharedBroadcast};
 use crate::serializer::Payload;
+use crate::socket::TransportKind;
 
-/// Which `Origin` headers a WebSocket upgrade may carry (Phoenix's `check_origin`).
+/// Which `Origin` headers a connection attempt may carry (Phoenix's `check_origin`); see
+/// [`crate::transport::origin_allowed`] for the exact rules. A request without `Origin` (not a
+/// browser) is always allowed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OriginCheck {
-    /// Accept any origin.
+    /// Accept any origin (`check_origin: false`).
     Off,
-    /// Accept a missing origin, a loopback origin (`localhost`, `127.0.0.0/8`, `[::1]`), and an
-    /// origin whose host equals the request's `Host` (the default).
+    /// The origin's host must be the host the request was addressed to (`Host` header), like
+    /// Phoenix's `check_origin: true` compares it with the endpoint's host (the default).
     SameHost,
-    /// Accept a missing origin and these origins exactly (`scheme://host[:port]`).
+    /// Scheme, host and port must match the request's (Phoenix's `check_origin: :conn`).
+    Conn,
+    /// One of these origins (`scheme://host[:port]`, `//host` for any scheme and port,
+    /// `//*.example.com` for a domain and its subdomains).
     Allow(Vec<String>),
 }
 
@@ -48,6 +55,12 @@ pub struct EndpointConfig {
     /// Refuse every WebSocket upgrade (HTTP 503), as a proxy that blocks WebSockets would:
     /// for testing the client's LongPoll fallback.
     pub refuse_websocket: bool,
+    /// Most open WebSocket connections; more are closed with 1013 right after the upgrade.
+    pub max_sockets: usize,
+    /// Most live LongPoll sessions; a new one beyond that gets HTTP 503.
+    pub max_longpoll_sessions: usize,
+    /// Most WebSocket connections plus LongPoll sessions from one peer IP address.
+    pub max_per_peer: usize,
 }
 
 impl Default for EndpointConfig {
@@ -62,6 +75,9 @@ impl Default for EndpointConfig {
             longpoll_window: Duration::from_secs(10),
             longpoll_max_body: 8 * 1024 * 1024,
             refuse_websocket: false,
+            max_sockets: 100_000,
+            max_longpoll_sessions: 10_000,
+            max_per_peer: 16_384,
         }
     }
 }
@@ -76,6 +92,53 @@ struct Inner {
     by_socket_id: Mutex<HashMap<String, HashMap<u64, Arc<ConnHandle>>>>,
     answer_heartbeats: AtomicBool,
     shutdown: watch::Sender<bool>,
+    limits: Arc<Limits>,
+}
+
+/// Open connections per transport and per peer address.
+#[derive(Debug, Default)]
+struct Limits {
+    sockets: AtomicUsize,
+    longpoll: AtomicUsize,
+    per_peer: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// One connection's place under the limits of [`EndpointConfig`]; freed when dropped.
+#[derive(Debug)]
+pub(crate) struct Slot {
+    limits: Arc<Limits>,
+    kind: TransportKind,
+    peer: Option<IpAddr>,
+}
+
+impl Limits {
+    fn counter(&self, kind: TransportKind) -> &AtomicUsize {
+        match kind {
+            TransportKind::WebSocket => &self.sockets,
+            TransportKind::LongPoll => &self.longpoll,
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.limits
+            .counter(self.kind)
+            .fetch_sub(1, Ordering::SeqCst);
+        if let Some(ip) = self.peer {
+            let mut map = self
+                .limits
+                .per_peer
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if let Some(n) = map.get_mut(&ip) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    map.remove(&ip);
+                }
+            }
+        }
+    }
 }
 
 /// Cheap to clone; all clones share the same state.
@@ -102,6 +165,7 @@ impl Endpoint {
             by_socket_id: Mutex::new(HashMap::new()),
             answer_heartbeats: AtomicBool::new(true),
             shutdown,
+            limits: Arc::default(),
         }))
     }
 
@@ -166,6 +230,45 @@ impl Endpoint {
     /// stop the listener first.
     pub fn shutdown(&self) {
         self.0.shutdown.send_replace(true);
+    }
+
+    /// Whether [`Endpoint::shutdown`] was called.
+    pub fn is_shutting_down(&self) -> bool {
+        *self.0.shutdown.borrow()
+    }
+
+    /// A place for one more connection of `kind` from `peer`, if the limits allow it.
+    pub(crate) fn acquire_slot(&self, kind: TransportKind, peer: Option<IpAddr>) -> Option<Slot> {
+        let cfg = &self.0.config;
+        let max = match kind {
+            TransportKind::WebSocket => cfg.max_sockets,
+            TransportKind::LongPoll => cfg.max_longpoll_sessions,
+        };
+        let limits = &self.0.limits;
+        let counter = limits.counter(kind);
+        if counter.fetch_add(1, Ordering::SeqCst) >= max {
+            counter.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        // From here on, dropping the slot gives the place back.
+        let mut slot = Slot {
+            limits: Arc::clone(limits),
+            kind,
+            peer: None,
+        };
+        if let Some(ip) = peer {
+            let mut map = limits.per_peer.lock().unwrap_or_else(|e| e.into_inner());
+            let n = map.entry(ip).or_insert(0);
+            if *n >= cfg.max_per_peer {
+                if *n == 0 {
+                    map.remove(&ip);
+                }
+                return None;
+            }
+            *n += 1;
+            slot.peer = Some(ip);
+        }
+        Some(slot)
     }
 
     pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {

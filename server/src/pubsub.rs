@@ -102,7 +102,11 @@ pub(crate) struct ConnHandle {
     out: mpsc::Sender<Out>,
     control: mpsc::Sender<Control>,
     killed: AtomicBool,
+    /// Wakes the connection's task when it is killed.
     pub kill_notify: Notify,
+    /// Wakes the connection's writer when it is killed: it drops what is queued and sends a
+    /// close frame (1013) after what it already started writing.
+    pub kill_writer: Notify,
 }
 
 impl ConnHandle {
@@ -114,6 +118,7 @@ impl ConnHandle {
             control,
             killed: AtomicBool::new(false),
             kill_notify: Notify::new(),
+            kill_writer: Notify::new(),
         }
     }
 
@@ -147,6 +152,7 @@ impl ConnHandle {
             tracing::info!(conn = self.id, "slow consumer: closing the connection");
         }
         self.kill_notify.notify_one();
+        self.kill_writer.notify_one();
     }
 
     pub fn is_killed(&self) -> bool {

@@ -54,13 +54,12 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use super::{handshake, origin_allowed, Accepted, HandshakeRequest, Refused};
 use crate::endpoint::Endpoint;
+use crate::endpoint::Slot;
 use crate::pubsub::{ConnHandle, Control, Out};
 use crate::serializer::{decode_binary, decode_text, encode, Frame, Incoming, Outgoing, Vsn};
-use crate::socket::{
-    Assigns, ConnectInfo, ConnectResult, Flow, Params, Session, Socket, TransportKind,
-};
-use crate::transport::websocket::origin_allowed;
+use crate::socket::{Assigns, Flow, Params, Session, Socket, TransportKind};
 
 /// Most lines one POST may carry (phoenix.js's `MAX_LONGPOLL_BATCH_SIZE`).
 pub const MAX_BATCH: usize = 100;
@@ -183,6 +182,18 @@ fn cors_and_cache(resp: &mut Response) {
 /// HTTP 200 with a JSON body (the LongPoll status lives in the body).
 fn status_json(body: Value) -> Response {
     let mut resp = (StatusCode::OK, body.to_string()).into_response();
+    cors_and_cache(&mut resp);
+    resp
+}
+
+/// The LongPoll session limit is reached: HTTP 503, and a body phoenix.js reads as an error
+/// (status 500: it closes and retries with backoff; it would throw on an unknown status).
+fn full() -> Response {
+    let mut resp = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        json!({"status": 500, "error": "too many connections"}).to_string(),
+    )
+        .into_response();
     cors_and_cache(&mut resp);
     resp
 }
@@ -330,7 +341,7 @@ async fn dispatch(
     }
     match (session, token) {
         (Some(s), Some(t)) => listen(&state, s, &t).await,
-        _ => new_session(&state, &query, &headers, &extensions, origin),
+        _ => new_session(&state, &query, &headers, &extensions),
     }
 }
 
@@ -339,12 +350,7 @@ fn new_session(
     query: &[(String, String)],
     headers: &HeaderMap,
     extensions: &Extensions,
-    origin: Option<String>,
 ) -> Response {
-    if *state.endpoint.shutdown_signal().borrow() {
-        // Shutting down: an error (close 1011 + reconnect on the client), not a new session.
-        return status_only(500);
-    }
     // Connect params: the query, last value wins, minus our own session tokens (the app's
     // `token` param comes first in phoenix.js's URLs, the session token after it).
     let mut params = Params::new();
@@ -354,30 +360,32 @@ fn new_session(
         }
         params.insert(k.clone(), Value::String(v.clone()));
     }
-    let vsn_param = params
-        .get("vsn")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let Some(vsn) = Vsn::from_param(vsn_param.as_deref()) else {
-        tracing::info!(vsn = ?vsn_param, "longpoll refused: unsupported vsn");
-        return status_only(403);
-    };
     let peer_addr = extensions.get::<AxumConnectInfo<SocketAddr>>().map(|c| c.0);
-    let info = ConnectInfo {
-        peer_addr,
-        origin,
-        auth_token: headers
-            .get(AUTH_TOKEN_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
-        transport: TransportKind::LongPoll,
-    };
-    let (assigns, socket_id) = match state.socket.connect(&params, &info) {
-        ConnectResult::Ok { assigns, id } => (assigns, id),
-        ConnectResult::Refuse => {
-            tracing::info!(peer = ?peer_addr, "longpoll refused by connect");
-            return status_only(403);
-        }
+    let accepted = handshake(
+        &state.endpoint,
+        &state.socket,
+        HandshakeRequest {
+            transport: TransportKind::LongPoll,
+            headers,
+            peer_addr,
+            params,
+            auth_token: headers
+                .get(AUTH_TOKEN_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        },
+    );
+    let Accepted {
+        vsn,
+        assigns,
+        socket_id,
+        slot,
+    } = match accepted {
+        Ok(a) => a,
+        Err(Refused::Origin | Refused::Vsn | Refused::Connect) => return status_only(403),
+        // Shutting down: an error (close 1011 + reconnect on the client), not a new session.
+        Err(Refused::ShuttingDown) => return status_only(500),
+        Err(Refused::Full) => return full(),
     };
 
     let endpoint = &state.endpoint;
@@ -414,6 +422,7 @@ fn new_session(
             ctl_rx,
             assigns,
             socket_id,
+            slot,
         )
         .instrument(span),
     );
@@ -425,6 +434,8 @@ struct Cleanup {
     state: Arc<LpState>,
     session: Arc<LpSession>,
     socket_id: Option<String>,
+    /// The session's place under the connection limits, given back last.
+    _slot: Slot,
 }
 
 impl Drop for Cleanup {
@@ -445,6 +456,7 @@ async fn run(
     mut ctl_rx: mpsc::Receiver<Control>,
     assigns: Assigns,
     socket_id: Option<String>,
+    slot: Slot,
 ) {
     let endpoint = state.endpoint.clone();
     let window = endpoint.config().longpoll_window;
@@ -452,6 +464,7 @@ async fn run(
         state: Arc::clone(&state),
         session: Arc::clone(&lp),
         socket_id: socket_id.clone(),
+        _slot: slot,
     };
     let conn = Arc::clone(&lp.conn);
     let mut session = Session::new(
@@ -752,6 +765,8 @@ mod tests {
             sessions: Mutex::new(HashMap::new()),
         }
     }
+
+    use crate::socket::{ConnectInfo, ConnectResult};
 
     struct Refuse;
     impl crate::socket::SocketHandler for Refuse {
