@@ -61,6 +61,61 @@ pub struct EndpointConfig {
     pub max_longpoll_sessions: usize,
     /// Most WebSocket connections plus LongPoll sessions from one peer IP address.
     pub max_per_peer: usize,
+    /// The secret signed tokens are derived from ([`Endpoint::derive_key`]); `None`: a random
+    /// one per endpoint, so tokens do not survive a restart.
+    pub secret_key_base: Option<SecretKeyBase>,
+}
+
+/// Phoenix's `secret_key_base`: the secret every signing key is derived from.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretKeyBase(Vec<u8>);
+
+impl std::fmt::Debug for SecretKeyBase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKeyBase(..)")
+    }
+}
+
+impl SecretKeyBase {
+    /// Shortest accepted secret, as Phoenix requires (`mix phx.gen.secret` makes 64 characters).
+    pub const MIN_LEN: usize = 64;
+
+    /// A secret of at least [`SecretKeyBase::MIN_LEN`] bytes.
+    pub fn new(secret: Vec<u8>) -> Result<Self, String> {
+        if secret.len() < Self::MIN_LEN {
+            return Err(format!(
+                "the secret must be at least {} bytes, got {}",
+                Self::MIN_LEN,
+                secret.len()
+            ));
+        }
+        Ok(SecretKeyBase(secret))
+    }
+
+    /// A random secret (64 bytes).
+    pub fn random() -> Self {
+        let mut secret = vec![0u8; Self::MIN_LEN];
+        if getrandom::fill(&mut secret).is_err() {
+            // Extremely unlikely; fall back to something process-specific.
+            let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());
+            for (k, b) in secret.iter_mut().zip(seed.bytes().cycle()) {
+                *k = b;
+            }
+        }
+        SecretKeyBase(secret)
+    }
+
+    /// A 32-byte key for one purpose: HMAC-SHA256(secret, label).
+    pub fn derive(&self, label: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        // HMAC takes keys of any length; the fallback is unreachable.
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.0).unwrap_or_else(|_| {
+            <Hmac<sha2::Sha256> as hmac::digest::KeyInit>::new(&Default::default())
+        });
+        mac.update(b"phoenix-server key:");
+        mac.update(label.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
 }
 
 impl Default for EndpointConfig {
@@ -78,6 +133,7 @@ impl Default for EndpointConfig {
             max_sockets: 100_000,
             max_longpoll_sessions: 10_000,
             max_per_peer: 16_384,
+            secret_key_base: None,
         }
     }
 }
@@ -93,14 +149,28 @@ struct Inner {
     answer_heartbeats: AtomicBool,
     shutdown: watch::Sender<bool>,
     limits: Arc<Limits>,
+    secret: SecretKeyBase,
 }
 
 /// Open connections per transport and per peer address.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Limits {
     sockets: AtomicUsize,
     longpoll: AtomicUsize,
     per_peer: Mutex<HashMap<IpAddr, usize>>,
+    /// Slots held (connections whose task has not finished): shutdown waits for 0.
+    open: watch::Sender<usize>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            sockets: AtomicUsize::new(0),
+            longpoll: AtomicUsize::new(0),
+            per_peer: Mutex::default(),
+            open: watch::channel(0).0,
+        }
+    }
 }
 
 /// One connection's place under the limits of [`EndpointConfig`]; freed when dropped.
@@ -156,6 +226,10 @@ impl Endpoint {
     pub fn new(config: EndpointConfig) -> Self {
         let pubsub = Arc::new(PubSub::default());
         let (shutdown, _) = watch::channel(false);
+        let secret = config
+            .secret_key_base
+            .clone()
+            .unwrap_or_else(SecretKeyBase::random);
         Endpoint(Arc::new(Inner {
             config,
             presence: Presence::new(Arc::clone(&pubsub)),
@@ -166,7 +240,14 @@ impl Endpoint {
             answer_heartbeats: AtomicBool::new(true),
             shutdown,
             limits: Arc::default(),
+            secret,
         }))
+    }
+
+    /// A key for one purpose (`label`), derived from the secret key base: the same for every
+    /// run given the same `secret_key_base`.
+    pub fn derive_key(&self, label: &str) -> [u8; 32] {
+        self.0.secret.derive(label)
     }
 
     /// The configuration.
@@ -251,6 +332,7 @@ impl Endpoint {
             return None;
         }
         // From here on, dropping the slot gives the place back.
+        limits.open.send_modify(|n| *n += 1);
         let mut slot = Slot {
             limits: Arc::clone(limits),
             kind,
@@ -269,6 +351,14 @@ impl Endpoint {
             slot.peer = Some(ip);
         }
         Some(slot)
+    }
+
+    /// Resolves once every connection task (WebSocket or LongPoll session) has finished,
+    /// e.g. after [`Endpoint::shutdown`].
+    pub async fn drained(&self) {
+        let mut rx = self.0.limits.open.subscribe();
+        // The sender lives as long as the endpoint, so this only ends at 0.
+        let _ = rx.wait_for(|n| *n == 0).await;
     }
 
     pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {

@@ -223,35 +223,30 @@ pub fn decode_text(vsn: Vsn, text: &str) -> Result<Incoming, DecodeError> {
 }
 
 /// Decodes a binary frame: only kind 0 (push) with four length bytes is valid C→S (§4.1).
+/// The layout is read by the client crate's decoder ([`frames::decode_client_push_raw`]); the
+/// fields must be valid UTF-8 here (Phoenix could not encode a reply to anything else).
 pub fn decode_binary(vsn: Vsn, data: &[u8]) -> Result<Incoming, DecodeError> {
+    use phoenix_wasm::core::error::DecodeError as Layout;
     if vsn != Vsn::V2 {
         return Err(DecodeError::BinaryNotSupported);
     }
-    let (&kind, rest) = data.split_first().ok_or(DecodeError::Truncated)?;
-    if kind != 0 {
-        return Err(DecodeError::BinaryKind(kind));
+    let raw = frames::decode_client_push_raw(data).map_err(|e| match e {
+        Layout::UnknownKind | Layout::UnexpectedKind => {
+            DecodeError::BinaryKind(data.first().copied().unwrap_or_default())
+        }
+        Layout::Empty | Layout::TruncatedHeader | Layout::Truncated => DecodeError::Truncated,
+    })?;
+    fn text(b: &[u8]) -> Result<&str, DecodeError> {
+        std::str::from_utf8(b).map_err(|_| DecodeError::Utf8)
     }
-    let lens = rest.get(..4).ok_or(DecodeError::Truncated)?;
-    let mut pos = 5usize;
-    let mut fields: [&str; 4] = [""; 4];
-    for (i, &len) in lens.iter().enumerate() {
-        let end = pos + len as usize;
-        let bytes = data.get(pos..end).ok_or(DecodeError::Truncated)?;
-        let Some(slot) = fields.get_mut(i) else {
-            return Err(DecodeError::Truncated);
-        };
-        *slot = std::str::from_utf8(bytes).map_err(|_| DecodeError::Utf8)?;
-        pos = end;
-    }
-    let [jr, r, topic, event] = fields;
-    let payload = data.get(pos..).unwrap_or(&[]);
+    let (jr, r) = (text(raw.join_ref)?, text(raw.ref_)?);
     Ok(Incoming {
         // A zero-length field is what phoenix.js writes for `undefined`.
         join_ref: (!jr.is_empty()).then(|| jr.to_string()),
         msg_ref: (!r.is_empty()).then(|| r.to_string()),
-        topic: topic.to_string(),
-        event: event.to_string(),
-        payload: Payload::Binary(Bytes::copy_from_slice(payload)),
+        topic: text(raw.topic)?.to_string(),
+        event: text(raw.event)?.to_string(),
+        payload: Payload::Binary(Bytes::copy_from_slice(raw.payload)),
     })
 }
 

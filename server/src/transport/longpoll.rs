@@ -22,8 +22,8 @@
 //! `content-type: application/json; charset=utf-8`, `cache-control: no-store` and
 //! `access-control-allow-origin: *`. Other methods get HTTP 400.
 //!
-//! Tokens are HMAC-SHA256 signed session ids with a per-process random key, like Phoenix's
-//! signed LongPoll tokens. A session nobody polls for about a window shuts down: its channels
+//! Tokens are HMAC-SHA256 signed session ids with a key derived from the endpoint's secret key
+//! base, like Phoenix's signed LongPoll tokens. A session nobody polls for about a window shuts down: its channels
 //! terminate and their presences leave. The outbound queue is bounded like a WebSocket's: a
 //! client that stops polling while messages pile up past the bound loses its session (it sees
 //! `session_gone` and rejoins) rather than silently missing messages.
@@ -142,14 +142,7 @@ impl Drop for PollGuard<'_> {
 /// A router serving `socket` at `<path>/longpoll` (e.g. `path = "/socket"`), on the same
 /// endpoint (pubsub, presence, disconnect by id) as the WebSocket router.
 pub fn router(path: &str, endpoint: Endpoint, socket: Socket) -> Router {
-    let mut key = [0u8; 32];
-    if getrandom::fill(&mut key).is_err() {
-        // Extremely unlikely; fall back to something process-specific.
-        let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());
-        for (k, b) in key.iter_mut().zip(seed.bytes().cycle()) {
-            *k = b;
-        }
-    }
+    let key = endpoint.derive_key("longpoll session token");
     let state = Arc::new(LpState {
         endpoint,
         socket: Arc::new(socket),
@@ -595,23 +588,17 @@ fn to_text(vsn: Vsn, out: Out) -> Option<String> {
 
 /// A binary reply (kind 1) becomes an error reply to the same ref; binary pushes are dropped.
 fn binary_fallback(vsn: Vsn, frame: &[u8]) -> Option<String> {
-    let parsed = (|| {
-        let (&kind, rest) = frame.split_first()?;
-        if kind != 1 {
-            return None;
-        }
-        let lens = rest.get(..4)?;
-        let mut pos = 5usize;
-        let mut fields = Vec::with_capacity(3);
-        for &len in lens.iter().take(3) {
-            let end = pos + len as usize;
-            fields.push(std::str::from_utf8(frame.get(pos..end)?).ok()?.to_string());
-            pos = end;
-        }
-        let mut it = fields.into_iter();
-        let (jr, r, topic) = (it.next()?, it.next()?, it.next()?);
-        Some((jr, r, topic))
-    })();
+    use phoenix_wasm::core::serializer::{decode_binary as decode_frame, Kind};
+    let parsed = decode_frame(frame)
+        .ok()
+        .filter(|m| m.kind == Kind::Reply)
+        .map(|m| {
+            (
+                m.join_ref.unwrap_or_default(),
+                m.ref_.unwrap_or_default(),
+                m.topic,
+            )
+        });
     let Some((jr, r, topic)) = parsed else {
         tracing::warn!(kind = ?frame.first(), "binary push not delivered over LongPoll");
         return None;
