@@ -14,6 +14,8 @@ use crate::endpoint::{EndpointConfig, OriginCheck, SecretKeyBase};
 #[command(
     name = "phoenix-server",
     version,
+    // A repeated flag: the last one wins (scripts append overrides).
+    args_override_self = true,
     about = "Reference Phoenix Channels server with the demo chat",
     after_help = "Logging: RUST_LOG (e.g. RUST_LOG=phoenix_server=debug). On startup the one line \
                   `listening on http://ADDR` is printed to stdout; SIGTERM / Ctrl-C close every \
@@ -226,6 +228,9 @@ mod tests {
             cfg.endpoint.check_origin,
             OriginCheck::Allow(vec!["https://a.example".into(), "//b.example".into()])
         );
+        // A repeated flag: the last one wins.
+        let again = parse(&["--static-dir", "/a", "--static-dir", "/b"]).unwrap();
+        assert_eq!(again.static_dir, PathBuf::from("/b"));
         assert_eq!(origin_check("conn"), OriginCheck::Conn);
         assert_eq!(origin_check("off"), OriginCheck::Off);
         assert_eq!(origin_check("on"), OriginCheck::SameHost);

@@ -195,6 +195,7 @@ impl Drop for Slot {
         self.limits
             .counter(self.kind)
             .fetch_sub(1, Ordering::SeqCst);
+        self.limits.open.send_modify(|n| *n = n.saturating_sub(1));
         if let Some(ip) = self.peer {
             let mut map = self
                 .limits

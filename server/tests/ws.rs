@@ -687,6 +687,10 @@ async fn endpoint_shutdown_closes_sockets_with_1001() {
     })
     .await
     .expect("connections cleaned up");
+    // Every connection task has finished (what the binary waits for before exiting).
+    tokio::time::timeout(WAIT, endpoint.drained())
+        .await
+        .expect("connection tasks finished");
 }
 
 #[tokio::test]
