@@ -181,6 +181,8 @@ impl TopicSubs {
     }
 }
 
+type TopicMap = HashMap<String, Arc<TopicSubs>>;
+
 /// Number of independently locked parts of the topic map.
 const SHARDS: usize = 32;
 
@@ -188,7 +190,7 @@ const SHARDS: usize = 32;
 /// never waits for a fan-out, and touches only its own shard's map when a topic appears or goes.
 #[derive(Debug)]
 pub(crate) struct PubSub {
-    shards: Box<[RwLock<HashMap<String, Arc<TopicSubs>>>]>,
+    shards: Box<[RwLock<TopicMap>]>,
 }
 
 impl Default for PubSub {
@@ -210,7 +212,7 @@ fn shard_of(topic: &str) -> usize {
 }
 
 impl PubSub {
-    fn shard(&self, topic: &str) -> &RwLock<HashMap<String, Arc<TopicSubs>>> {
+    fn shard(&self, topic: &str) -> &RwLock<TopicMap> {
         &self.shards[shard_of(topic)]
     }
 

@@ -90,11 +90,18 @@ fn header_has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) 
         .any(|t| t.trim().eq_ignore_ascii_case(token))
 }
 
-/// The `Sec-WebSocket-Key` of a valid WebSocket upgrade request (RFC 6455 §4.2.1).
-fn upgrade_key(method: &Method, headers: &HeaderMap) -> Result<HeaderValue, Response> {
-    let bad = |why: &'static str| Err((StatusCode::BAD_REQUEST, why).into_response());
+/// The `Sec-WebSocket-Key` of a valid WebSocket upgrade request (RFC 6455 §4.2.1), or the
+/// status and reason to refuse it with.
+fn upgrade_key(
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<HeaderValue, (StatusCode, &'static str)> {
+    let bad = |why: &'static str| Err((StatusCode::BAD_REQUEST, why));
     if method != Method::GET {
-        return Err(StatusCode::METHOD_NOT_ALLOWED.into_response());
+        return Err((
+            StatusCode::METHOD_NOT_ALLOWED,
+            "WebSocket upgrades are GETs",
+        ));
     }
     if !header_has_token(headers, header::CONNECTION, "upgrade") {
         return bad("Connection header did not include 'upgrade'");
@@ -128,7 +135,7 @@ async fn upgrade(
     }
     let key = match upgrade_key(req.method(), req.headers()) {
         Ok(k) => k,
-        Err(resp) => return resp,
+        Err(refusal) => return refusal.into_response(),
     };
     let Some(on_upgrade) = req.extensions_mut().remove::<hyper::upgrade::OnUpgrade>() else {
         return (
@@ -254,27 +261,25 @@ fn is_capacity_error(e: &tokio_tungstenite::tungstenite::Error) -> bool {
     matches!(e, tokio_tungstenite::tungstenite::Error::Capacity(_))
 }
 
-/// A frame as raw WebSocket frames: one, or fragments of at most [`FRAGMENT`] bytes.
-fn feed_frames(frame: Frame, mut push: impl FnMut(WsFrame)) {
+/// A frame as raw WebSocket frames: one, or fragments of at most [`FRAGMENT`] bytes (the
+/// payload is shared, not copied).
+fn ws_frames(frame: Frame) -> impl Iterator<Item = WsFrame> {
     let (bytes, data) = match frame {
         Frame::Text(t) => (Bytes::from(t), Data::Text),
         Frame::Binary(b) => (b, Data::Binary),
     };
-    if bytes.len() <= FRAGMENT {
-        push(WsFrame::message(bytes, OpCode::Data(data), true));
-        return;
-    }
-    let mut start = 0;
-    while start < bytes.len() {
-        let end = (start + FRAGMENT).min(bytes.len());
-        let opcode = if start == 0 { data } else { Data::Continue };
-        push(WsFrame::message(
+    let len = bytes.len();
+    let count = len.div_ceil(FRAGMENT).max(1);
+    (0..count).map(move |i| {
+        let start = i * FRAGMENT;
+        let end = (start + FRAGMENT).min(len);
+        let opcode = if i == 0 { data } else { Data::Continue };
+        WsFrame::message(
             bytes.slice(start..end),
             OpCode::Data(opcode),
-            end == bytes.len(),
-        ));
-        start = end;
-    }
+            i + 1 == count,
+        )
+    })
 }
 
 /// Writes one queued item into the sink's buffer (tungstenite writes to the socket on its own
@@ -295,9 +300,7 @@ async fn feed(sink: &mut SplitSink<Ws, Message>, out: Out, vsn: Vsn) -> Result<(
             return Err(());
         }
     };
-    let mut frames = Vec::new();
-    feed_frames(frame, |f| frames.push(f));
-    for f in frames {
+    for f in ws_frames(frame) {
         sink.feed(Message::Frame(f)).await.map_err(|_| ())?;
     }
     Ok(())
@@ -427,18 +430,18 @@ async fn run(ws: Ws, state: Arc<WsState>, accepted: Accepted) {
     session.close();
     endpoint.unregister(conn.id, socket_id.as_deref());
     drop(session);
+    // A killed connection's writer is sending the 1013 close frame: let it.
     let wait_writer = match end {
-        End::Close(code, reason) if !conn.is_killed() => conn.send(Out::Close(code, reason)),
         End::Kill => true,
-        _ => false,
+        _ if conn.is_killed() => true,
+        End::Close(code, reason) => conn.send(Out::Close(code, reason)) || conn.is_killed(),
+        End::Gone => false,
     };
-    if wait_writer
-        && tokio::time::timeout(CLOSE_GRACE, &mut writer)
+    if !wait_writer
+        || tokio::time::timeout(CLOSE_GRACE, &mut writer)
             .await
             .is_err()
     {
-        writer.abort();
-    } else if !wait_writer {
         writer.abort();
     }
     drop(slot);
@@ -452,8 +455,7 @@ mod tests {
     #[test]
     fn big_frames_are_fragmented() {
         let text = "é".repeat(FRAGMENT); // 2 × FRAGMENT bytes
-        let mut frames = Vec::new();
-        feed_frames(Frame::Text(text.clone().into()), |f| frames.push(f));
+        let frames: Vec<_> = ws_frames(Frame::Text(text.clone().into())).collect();
         assert_eq!(frames.len(), 2);
         assert_eq!(frames[0].header().opcode, OpCode::Data(Data::Text));
         assert!(!frames[0].header().is_final);
@@ -461,11 +463,16 @@ mod tests {
         assert!(frames[1].header().is_final);
         let joined: Vec<u8> = frames.iter().flat_map(|f| f.payload().to_vec()).collect();
         assert_eq!(joined, text.as_bytes());
-        let mut one = Vec::new();
-        feed_frames(Frame::Binary(Bytes::from_static(&[1, 2])), |f| one.push(f));
+        let one: Vec<_> = ws_frames(Frame::Binary(Bytes::from_static(&[1, 2]))).collect();
         assert_eq!(one.len(), 1);
         assert_eq!(one[0].header().opcode, OpCode::Data(Data::Binary));
         assert!(one[0].header().is_final);
+        let empty: Vec<_> = ws_frames(Frame::Text("".into())).collect();
+        assert_eq!(empty.len(), 1);
+        assert!(empty[0].header().is_final);
+        // exactly FRAGMENT bytes: one frame
+        let exact: Vec<_> = ws_frames(Frame::Binary(vec![0u8; FRAGMENT].into())).collect();
+        assert_eq!(exact.len(), 1);
     }
 
     #[test]
