@@ -327,3 +327,41 @@ fn take_where(entries: &mut Vec<Entry>, pred: impl Fn(&Entry) -> bool) -> Vec<Ma
     });
     removed
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_json_is_the_text_of_list() {
+        let p = Presence::new(Arc::new(PubSub::default()));
+        assert_eq!(p.list_json("room:a"), "{}");
+        p.track_sub("room:a", 1, "bob", json!({"online_at": 1}))
+            .unwrap();
+        p.track_sub(
+            "room:a",
+            2,
+            "al\"ice",
+            json!({"n": "é", "x": [1, {"y": null}]}),
+        )
+        .unwrap();
+        p.track_sub("room:a", 3, "bob", json!({"online_at": 2}))
+            .unwrap();
+        p.track_sub("room:b", 4, "carol", json!({})).unwrap();
+        let text = p.list_json("room:a");
+        assert_eq!(text, p.list("room:a").to_string());
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["bob"]["metas"].as_array().map(Vec::len), Some(2));
+        assert_eq!(
+            p.track_sub("room:a", 1, "bob", json!({})),
+            Err(PresenceError::AlreadyTracked)
+        );
+        // Leaving removes the entries, and an empty topic is gone from the map.
+        p.untrack_sub("room:a", 1);
+        p.untrack_sub("room:a", 2);
+        p.untrack_sub("room:a", 3);
+        assert_eq!(p.list_json("room:a"), "{}");
+        assert!(p.shards.iter().all(|s| !lock(s).contains_key("room:a")));
+        assert!(p.list("room:b")["carol"]["metas"][0]["phx_ref"].is_string());
+    }
+}

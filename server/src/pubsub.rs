@@ -280,3 +280,49 @@ pub(crate) fn deliver(sub_id: u64, sub: &Subscriber, bcast: &Arc<SharedBroadcast
         sub.conn.send(Out::Shared(Arc::clone(bcast)));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sub(id: u64) -> (Subscriber, mpsc::Receiver<Out>) {
+        let (tx, rx) = mpsc::channel(8);
+        let (ctl, _) = mpsc::channel(8);
+        let conn = Arc::new(ConnHandle::new(id, Vsn::V2, tx, ctl));
+        (
+            Subscriber {
+                conn,
+                intercepts: Arc::from(Vec::new()),
+            },
+            rx,
+        )
+    }
+
+    #[test]
+    fn snapshots_survive_changes_and_empty_topics_go() {
+        let ps = PubSub::default();
+        let (a, mut ra) = sub(1);
+        let (b, mut rb) = sub(2);
+        ps.subscribe("t", 10, a);
+        ps.subscribe("t", 20, b);
+        assert_eq!(ps.subscriber_count("t"), 2);
+        // A fan-out in progress keeps its snapshot while the list changes (copy-on-write).
+        let snapshot = ps.topic("t").map(|t| t.snapshot()).unwrap_or_default();
+        ps.unsubscribe("t", 10);
+        assert_eq!(snapshot.len(), 2);
+        assert_eq!(ps.subscriber_count("t"), 1);
+        let bc = SharedBroadcast::new("t".into(), "e".into(), Payload::empty());
+        ps.broadcast(&bc, None);
+        assert!(ra.try_recv().is_err());
+        assert!(matches!(rb.try_recv(), Ok(Out::Shared(_))));
+        // `except` skips one subscription.
+        ps.broadcast(&bc, Some(20));
+        assert!(rb.try_recv().is_err());
+        ps.unsubscribe("t", 20);
+        assert_eq!(ps.subscriber_count("t"), 0);
+        assert!(ps
+            .shards
+            .iter()
+            .all(|s| s.read().is_ok_and(|m| m.is_empty())));
+    }
+}
