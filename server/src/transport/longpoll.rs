@@ -23,10 +23,12 @@
 //! `access-control-allow-origin: *`. Other methods get HTTP 400.
 //!
 //! Tokens are HMAC-SHA256 signed session ids with a key derived from the endpoint's secret key
-//! base, like Phoenix's signed LongPoll tokens. A session nobody polls for about a window shuts down: its channels
-//! terminate and their presences leave. The outbound queue is bounded like a WebSocket's: a
-//! client that stops polling while messages pile up past the bound loses its session (it sees
-//! `session_gone` and rejoins) rather than silently missing messages.
+//! base, like Phoenix's signed LongPoll tokens. A session nobody polls for about a window shuts
+//! down: its channels terminate and their presences leave. The outbound queue is bounded like a
+//! WebSocket's: a client that stops polling while messages pile up past the bound loses its
+//! session (it sees `session_gone` and rejoins) rather than silently missing messages. A new
+//! session goes through the handshake both transports share ([`super`]): a full server answers
+//! HTTP 503 with `{"status":500}` in the body.
 //!
 //! Server→client binary frames cannot travel over LongPoll (phoenix.js only decodes JSON there):
 //! a binary reply becomes an `error` reply `{"reason": ...}` to the same ref, so the client's
@@ -55,8 +57,7 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::{handshake, origin_allowed, Accepted, HandshakeRequest, Refused};
-use crate::endpoint::Endpoint;
-use crate::endpoint::Slot;
+use crate::endpoint::{Endpoint, Slot};
 use crate::pubsub::{ConnHandle, Control, Out};
 use crate::serializer::{decode_binary, decode_text, encode, Frame, Incoming, Outgoing, Vsn};
 use crate::socket::{Assigns, Flow, Params, Session, Socket, TransportKind};
