@@ -562,6 +562,11 @@ function markdown(report) {
   if (f.thisRunError) L.push("", `This run's fan-out failed: ${f.thisRunError}.`);
   L.push("");
 
+  // The reference server's presence-room benchmark is run by hand (server/bench/presence.sh); its
+  // section lives in server/bench-presence.md and is included as is.
+  const presenceMd = path.join(ROOT, "server", "bench-presence.md");
+  if (fs.existsSync(presenceMd)) L.push(fs.readFileSync(presenceMd, "utf8").trim(), "");
+
   if (report.profileFinding) L.push("## Profile of the worst ratio", "", report.profileFinding, "");
   L.push("## Reproduce", "", "```sh", "npm run build", "node bench/run.mjs            # full run, rewrites BENCHMARKS.md and bench/results.json",
     "node bench/run.mjs --candidate=/tmp/other-build/phoenix-wasm.mjs --only=dispatch --rounds=3 --no-md   # a third client: another build, same rounds",

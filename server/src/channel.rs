@@ -221,6 +221,19 @@ impl ChannelSocket {
         }
     }
 
+    /// A push whose payload is JSON text already (see
+    /// [`crate::serializer::encode_push_json_text`]).
+    pub(crate) fn push_json_text(&mut self, event: &str, payload_json: &str) {
+        let text = crate::serializer::encode_push_json_text(
+            self.conn.vsn,
+            self.join_ref.as_deref(),
+            &self.topic,
+            event,
+            payload_json,
+        );
+        self.emit(Out::Frame(crate::serializer::Frame::Text(text)));
+    }
+
     /// `broadcast/3`: to every subscriber of the topic, this one included (after the reply
     /// to the message being handled, as Phoenix is observed to do).
     pub fn broadcast(&mut self, event: &str, payload: impl Into<Payload>) {

@@ -2,7 +2,8 @@
 //! broadcast to a topic, disconnect every socket of an id, presence, shutdown.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,16 +12,22 @@ use tokio::sync::watch;
 use crate::presence::Presence;
 use crate::pubsub::{ConnHandle, Control, PubSub, SharedBroadcast};
 use crate::serializer::Payload;
+use crate::socket::TransportKind;
 
-/// Which `Origin` headers a WebSocket upgrade may carry (Phoenix's `check_origin`).
+/// Which `Origin` headers a connection attempt may carry (Phoenix's `check_origin`); see
+/// [`crate::transport::origin_allowed`] for the exact rules. A request without `Origin` (not a
+/// browser) is always allowed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OriginCheck {
-    /// Accept any origin.
+    /// Accept any origin (`check_origin: false`).
     Off,
-    /// Accept a missing origin, a loopback origin (`localhost`, `127.0.0.0/8`, `[::1]`), and an
-    /// origin whose host equals the request's `Host` (the default).
+    /// The origin's host must be the host the request was addressed to (`Host` header), like
+    /// Phoenix's `check_origin: true` compares it with the endpoint's host (the default).
     SameHost,
-    /// Accept a missing origin and these origins exactly (`scheme://host[:port]`).
+    /// Scheme, host and port must match the request's (Phoenix's `check_origin: :conn`).
+    Conn,
+    /// One of these origins (`scheme://host[:port]`, `//host` for any scheme and port,
+    /// `//*.example.com` for a domain and its subdomains).
     Allow(Vec<String>),
 }
 
@@ -48,6 +55,67 @@ pub struct EndpointConfig {
     /// Refuse every WebSocket upgrade (HTTP 503), as a proxy that blocks WebSockets would:
     /// for testing the client's LongPoll fallback.
     pub refuse_websocket: bool,
+    /// Most open WebSocket connections; more are closed with 1013 right after the upgrade.
+    pub max_sockets: usize,
+    /// Most live LongPoll sessions; a new one beyond that gets HTTP 503.
+    pub max_longpoll_sessions: usize,
+    /// Most WebSocket connections plus LongPoll sessions from one peer IP address.
+    pub max_per_peer: usize,
+    /// The secret signed tokens are derived from ([`Endpoint::derive_key`]); `None`: a random
+    /// one per endpoint, so tokens do not survive a restart.
+    pub secret_key_base: Option<SecretKeyBase>,
+}
+
+/// Phoenix's `secret_key_base`: the secret every signing key is derived from.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretKeyBase(Vec<u8>);
+
+impl std::fmt::Debug for SecretKeyBase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKeyBase(..)")
+    }
+}
+
+impl SecretKeyBase {
+    /// Shortest accepted secret, as Phoenix requires (`mix phx.gen.secret` makes 64 characters).
+    pub const MIN_LEN: usize = 64;
+
+    /// A secret of at least [`SecretKeyBase::MIN_LEN`] bytes.
+    pub fn new(secret: Vec<u8>) -> Result<Self, String> {
+        if secret.len() < Self::MIN_LEN {
+            return Err(format!(
+                "the secret must be at least {} bytes, got {}",
+                Self::MIN_LEN,
+                secret.len()
+            ));
+        }
+        Ok(SecretKeyBase(secret))
+    }
+
+    /// A random secret (64 bytes).
+    pub fn random() -> Self {
+        let mut secret = vec![0u8; Self::MIN_LEN];
+        if getrandom::fill(&mut secret).is_err() {
+            // Extremely unlikely; fall back to something process-specific.
+            let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());
+            for (k, b) in secret.iter_mut().zip(seed.bytes().cycle()) {
+                *k = b;
+            }
+        }
+        SecretKeyBase(secret)
+    }
+
+    /// A 32-byte key for one purpose: HMAC-SHA256(secret, label).
+    pub fn derive(&self, label: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        // HMAC takes keys of any length; the fallback is unreachable.
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.0).unwrap_or_else(|_| {
+            <Hmac<sha2::Sha256> as hmac::digest::KeyInit>::new(&Default::default())
+        });
+        mac.update(b"phoenix-server key:");
+        mac.update(label.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
 }
 
 impl Default for EndpointConfig {
@@ -62,6 +130,10 @@ impl Default for EndpointConfig {
             longpoll_window: Duration::from_secs(10),
             longpoll_max_body: 8 * 1024 * 1024,
             refuse_websocket: false,
+            max_sockets: 100_000,
+            max_longpoll_sessions: 10_000,
+            max_per_peer: 16_384,
+            secret_key_base: None,
         }
     }
 }
@@ -76,6 +148,68 @@ struct Inner {
     by_socket_id: Mutex<HashMap<String, HashMap<u64, Arc<ConnHandle>>>>,
     answer_heartbeats: AtomicBool,
     shutdown: watch::Sender<bool>,
+    limits: Arc<Limits>,
+    secret: SecretKeyBase,
+}
+
+/// Open connections per transport and per peer address.
+#[derive(Debug)]
+struct Limits {
+    sockets: AtomicUsize,
+    longpoll: AtomicUsize,
+    per_peer: Mutex<HashMap<IpAddr, usize>>,
+    /// Slots held (connections whose task has not finished): shutdown waits for 0.
+    open: watch::Sender<usize>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            sockets: AtomicUsize::new(0),
+            longpoll: AtomicUsize::new(0),
+            per_peer: Mutex::default(),
+            open: watch::channel(0).0,
+        }
+    }
+}
+
+/// One connection's place under the limits of [`EndpointConfig`]; freed when dropped.
+#[derive(Debug)]
+pub(crate) struct Slot {
+    limits: Arc<Limits>,
+    kind: TransportKind,
+    peer: Option<IpAddr>,
+}
+
+impl Limits {
+    fn counter(&self, kind: TransportKind) -> &AtomicUsize {
+        match kind {
+            TransportKind::WebSocket => &self.sockets,
+            TransportKind::LongPoll => &self.longpoll,
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.limits
+            .counter(self.kind)
+            .fetch_sub(1, Ordering::SeqCst);
+        self.limits.open.send_modify(|n| *n = n.saturating_sub(1));
+        if let Some(ip) = self.peer {
+            let mut map = self
+                .limits
+                .per_peer
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if let Some(n) = map.get_mut(&ip) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    map.remove(&ip);
+                }
+            }
+        }
+    }
 }
 
 /// Cheap to clone; all clones share the same state.
@@ -93,6 +227,10 @@ impl Endpoint {
     pub fn new(config: EndpointConfig) -> Self {
         let pubsub = Arc::new(PubSub::default());
         let (shutdown, _) = watch::channel(false);
+        let secret = config
+            .secret_key_base
+            .clone()
+            .unwrap_or_else(SecretKeyBase::random);
         Endpoint(Arc::new(Inner {
             config,
             presence: Presence::new(Arc::clone(&pubsub)),
@@ -102,7 +240,15 @@ impl Endpoint {
             by_socket_id: Mutex::new(HashMap::new()),
             answer_heartbeats: AtomicBool::new(true),
             shutdown,
+            limits: Arc::default(),
+            secret,
         }))
+    }
+
+    /// A key for one purpose (`label`), derived from the secret key base: the same for every
+    /// run given the same `secret_key_base`.
+    pub fn derive_key(&self, label: &str) -> [u8; 32] {
+        self.0.secret.derive(label)
     }
 
     /// The configuration.
@@ -166,6 +312,54 @@ impl Endpoint {
     /// stop the listener first.
     pub fn shutdown(&self) {
         self.0.shutdown.send_replace(true);
+    }
+
+    /// Whether [`Endpoint::shutdown`] was called.
+    pub fn is_shutting_down(&self) -> bool {
+        *self.0.shutdown.borrow()
+    }
+
+    /// A place for one more connection of `kind` from `peer`, if the limits allow it.
+    pub(crate) fn acquire_slot(&self, kind: TransportKind, peer: Option<IpAddr>) -> Option<Slot> {
+        let cfg = &self.0.config;
+        let max = match kind {
+            TransportKind::WebSocket => cfg.max_sockets,
+            TransportKind::LongPoll => cfg.max_longpoll_sessions,
+        };
+        let limits = &self.0.limits;
+        let counter = limits.counter(kind);
+        if counter.fetch_add(1, Ordering::SeqCst) >= max {
+            counter.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        // From here on, dropping the slot gives the place back.
+        limits.open.send_modify(|n| *n += 1);
+        let mut slot = Slot {
+            limits: Arc::clone(limits),
+            kind,
+            peer: None,
+        };
+        if let Some(ip) = peer {
+            let mut map = limits.per_peer.lock().unwrap_or_else(|e| e.into_inner());
+            let n = map.entry(ip).or_insert(0);
+            if *n >= cfg.max_per_peer {
+                if *n == 0 {
+                    map.remove(&ip);
+                }
+                return None;
+            }
+            *n += 1;
+            slot.peer = Some(ip);
+        }
+        Some(slot)
+    }
+
+    /// Resolves once every connection task (WebSocket or LongPoll session) has finished,
+    /// e.g. after [`Endpoint::shutdown`].
+    pub async fn drained(&self) {
+        let mut rx = self.0.limits.open.subscribe();
+        // The sender lives as long as the endpoint, so this only ends at 0.
+        let _ = rx.wait_for(|n| *n == 0).await;
     }
 
     pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {

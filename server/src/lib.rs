@@ -30,7 +30,7 @@ pub mod socket;
 pub mod transport;
 
 pub use channel::{Channel, ChannelHandle, ChannelSocket, HandleIn, Reply, Terminate};
-pub use endpoint::{Endpoint, EndpointConfig, OriginCheck};
+pub use endpoint::{Endpoint, EndpointConfig, OriginCheck, SecretKeyBase};
 pub use error::AppError;
 pub use serializer::Payload;
 pub use socket::{Assigns, ConnectInfo, ConnectResult, Params, Socket, SocketHandler};

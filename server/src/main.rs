@@ -3,22 +3,21 @@
 use std::io::Write;
 use std::net::SocketAddr;
 
-use phoenix_server::config::{Config, ConfigError, USAGE};
+use phoenix_server::config::Config;
 use phoenix_server::demo::{self, DemoOptions, DemoState};
 use phoenix_server::Endpoint;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let cfg = match Config::from_args(std::env::args().skip(1), |k| std::env::var(k).ok()) {
+    let cfg = match Config::from_args(std::env::args().skip(1)) {
         Ok(cfg) => cfg,
-        Err(ConfigError::Help) => {
-            print!("{USAGE}");
-            return std::process::ExitCode::SUCCESS;
-        }
         Err(e) => {
-            eprintln!("phoenix-server: {e}\n\n{USAGE}");
-            return std::process::ExitCode::from(2);
+            if e.kind() == clap::error::ErrorKind::UnknownArgument {
+                eprintln!("phoenix-server: unknown argument (see --help)");
+            }
+            // Help and version exit 0 on stdout; usage errors exit 2 on stderr.
+            e.exit();
         }
     };
     // Logs go to stderr: stdout carries only the `listening on` line.
@@ -31,9 +30,8 @@ async fn main() -> std::process::ExitCode {
         .init();
 
     if cfg!(panic = "abort") {
-        // The client's release profile aborts on panic; the server's own profile
-        // (`--profile server`) unwinds, so a panicking channel only errors that channel.
-        tracing::warn!("built with panic=abort (use --profile server): channel panics cannot be isolated in this build");
+        // Every profile of this workspace unwinds; only a build with custom flags gets here.
+        tracing::warn!("built with panic=abort: channel panics cannot be isolated in this build");
     }
     let endpoint = Endpoint::new(cfg.endpoint.clone());
     let state = DemoState::new(
@@ -59,7 +57,12 @@ async fn main() -> std::process::ExitCode {
     }
     tracing::info!(addr = %local, static_dir = %cfg.static_dir.display(), test_hooks = cfg.test_hooks, "started");
 
+    // Shutdown, in order: the signal; stop accepting and close every socket with 1001 (LongPoll
+    // sessions end, their waiting polls answer); wait for the HTTP requests in flight (axum), then
+    // for every connection task to finish (upgraded sockets are not HTTP requests any more),
+    // at most SHUTDOWN_GRACE in all.
     let ep = endpoint.clone();
+    let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
     let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -67,14 +70,28 @@ async fn main() -> std::process::ExitCode {
     .with_graceful_shutdown(async move {
         shutdown_signal().await;
         tracing::info!("shutting down");
-        // Close every socket with 1001 so upgraded connections do not hold shutdown.
         ep.shutdown();
+        let _ = signalled_tx.send(());
     });
-    // Upgraded sockets are not tracked by graceful shutdown; bound the wait anyway.
-    let result = served.await;
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
-    while endpoint.connection_count() > 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let result = tokio::select! {
+        r = served => r,
+        // Requests that outlive the grace (a stuck client) do not hold the exit.
+        _ = async {
+            let _ = signalled_rx.await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => {
+            tracing::warn!("HTTP requests still open after the grace period");
+            Ok(())
+        }
+    };
+    if tokio::time::timeout(SHUTDOWN_GRACE, endpoint.drained())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open = endpoint.connection_count(),
+            "connections still open after the grace period"
+        );
     }
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -84,6 +101,9 @@ async fn main() -> std::process::ExitCode {
         }
     }
 }
+
+/// How long shutdown waits for requests and then for connections to finish.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 async fn shutdown_signal() {
     let ctrl_c = async {

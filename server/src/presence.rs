@@ -36,21 +36,60 @@ struct Entry {
     sub_id: u64,
     /// The full meta as sent, `phx_ref` (and `phx_ref_prev`) included.
     meta: Map<String, Value>,
+    /// `meta` encoded once, so a `presence_state` of N members is N copies, not N encodings.
+    json: Box<str>,
 }
 
-type TopicState = BTreeMap<String, Vec<Entry>>;
+impl Entry {
+    fn new(sub_id: u64, meta: Map<String, Value>) -> Self {
+        let json = serde_json::to_string(&meta)
+            .unwrap_or_else(|_| "{}".into())
+            .into_boxed_str();
+        Entry { sub_id, meta, json }
+    }
+}
+
+/// One topic's presences. `dead` is set when the topic is removed from the map (it became
+/// empty); a tracker that still holds it looks the topic up again.
+#[derive(Debug, Default)]
+struct TopicState {
+    dead: bool,
+    keys: BTreeMap<String, Vec<Entry>>,
+}
+
+type Topics = HashMap<String, Arc<Mutex<TopicState>>>;
+
+/// Number of independently locked parts of the topic map.
+const SHARDS: usize = 32;
 
 /// Presence tracker; get it from [`crate::Endpoint::presence`].
+///
+/// Locking: a sharded map finds a topic's state, which has its own lock. A change takes only
+/// that topic's lock, and fans its `presence_diff` out while holding it, so the diffs of one
+/// topic reach every subscriber in the order of the state changes; other topics (and
+/// broadcasts) never wait for it.
 #[derive(Debug)]
 pub struct Presence {
     pubsub: Arc<PubSub>,
-    state: Mutex<HashMap<String, TopicState>>,
+    shards: Box<[Mutex<Topics>]>,
     counter: AtomicU64,
     prefix: [u8; 4],
 }
 
 fn metas_json(entries: &[Map<String, Value>]) -> Value {
     json!({ "metas": entries.iter().cloned().map(Value::Object).collect::<Vec<_>>() })
+}
+
+fn shard_of(topic: &str) -> usize {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in topic.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % SHARDS as u64) as usize
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Presence {
@@ -60,7 +99,7 @@ impl Presence {
         let _ = getrandom::fill(&mut prefix);
         Presence {
             pubsub,
-            state: Mutex::new(HashMap::new()),
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             counter: AtomicU64::new(1),
             prefix,
         }
@@ -72,6 +111,41 @@ impl Presence {
         bytes[..4].copy_from_slice(&self.prefix);
         bytes[4..].copy_from_slice(&n.to_be_bytes());
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// Runs `f` on the topic's state under that topic's lock (creating the state if `create`),
+    /// then drops the topic from the map if it became empty.
+    fn with_topic<R>(
+        &self,
+        topic: &str,
+        create: bool,
+        mut f: impl FnMut(&mut TopicState) -> R,
+    ) -> Option<R> {
+        let shard = &self.shards[shard_of(topic)];
+        loop {
+            let state = {
+                let mut map = lock(shard);
+                match map.get(topic) {
+                    Some(t) => Arc::clone(t),
+                    None if create => Arc::clone(map.entry(topic.to_string()).or_default()),
+                    None => return None,
+                }
+            };
+            let mut st = lock(&state);
+            if st.dead {
+                // Removed while we looked it up: look again.
+                continue;
+            }
+            let r = f(&mut st);
+            if st.keys.is_empty() {
+                st.dead = true;
+                let mut map = lock(shard);
+                if map.get(topic).is_some_and(|t| Arc::ptr_eq(t, &state)) {
+                    map.remove(topic);
+                }
+            }
+            return Some(r);
+        }
     }
 
     fn broadcast_diff(&self, topic: &str, joins: Map<String, Value>, leaves: Map<String, Value>) {
@@ -101,26 +175,26 @@ impl Presence {
         key: &str,
         meta: Value,
     ) -> Result<String, PresenceError> {
-        let Value::Object(mut meta) = meta else {
+        let Value::Object(meta) = meta else {
             return Err(PresenceError::MetaNotObject);
         };
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let topic_state = state.entry(topic.to_string()).or_default();
-        let entries = topic_state.entry(key.to_string()).or_default();
-        if entries.iter().any(|e| e.sub_id == sub_id) {
-            return Err(PresenceError::AlreadyTracked);
-        }
-        let phx_ref = self.new_ref();
-        meta.insert("phx_ref".into(), Value::String(phx_ref.clone()));
-        entries.push(Entry {
-            sub_id,
-            meta: meta.clone(),
-        });
-        let mut joins = Map::new();
-        joins.insert(key.to_string(), metas_json(&[meta]));
-        // Broadcast under the lock so that diffs of one topic go out in state order.
-        self.broadcast_diff(topic, joins, Map::new());
-        Ok(phx_ref)
+        let mut meta = Some(meta);
+        self.with_topic(topic, true, |st| {
+            let entries = st.keys.entry(key.to_string()).or_default();
+            if entries.iter().any(|e| e.sub_id == sub_id) {
+                return Err(PresenceError::AlreadyTracked);
+            }
+            let mut meta = meta.take().unwrap_or_default();
+            let phx_ref = self.new_ref();
+            meta.insert("phx_ref".into(), Value::String(phx_ref.clone()));
+            let mut joins = Map::new();
+            joins.insert(key.to_string(), metas_json(std::slice::from_ref(&meta)));
+            entries.push(Entry::new(sub_id, meta));
+            // Fanned out under this topic's lock so that its diffs go out in state order.
+            self.broadcast_diff(topic, joins, Map::new());
+            Ok(phx_ref)
+        })
+        .unwrap_or(Err(PresenceError::NotTracked))
     }
 
     /// Replaces the meta this channel tracks under `key`; returns the new `phx_ref`.
@@ -130,87 +204,114 @@ impl Presence {
         key: &str,
         meta: Value,
     ) -> Result<String, PresenceError> {
-        let Value::Object(mut meta) = meta else {
+        let Value::Object(meta) = meta else {
             return Err(PresenceError::MetaNotObject);
         };
         let topic = socket.topic.as_str();
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = state
-            .get_mut(topic)
-            .and_then(|t| t.get_mut(key))
-            .and_then(|entries| entries.iter_mut().find(|e| e.sub_id == socket.sub_id))
-            .ok_or(PresenceError::NotTracked)?;
-        let old = entry.meta.clone();
-        let phx_ref = self.new_ref();
-        meta.insert("phx_ref".into(), Value::String(phx_ref.clone()));
-        if let Some(prev) = old.get("phx_ref") {
-            meta.insert("phx_ref_prev".into(), prev.clone());
-        }
-        entry.meta = meta.clone();
-        let mut joins = Map::new();
-        joins.insert(key.to_string(), metas_json(&[meta]));
-        let mut leaves = Map::new();
-        leaves.insert(key.to_string(), metas_json(&[old]));
-        self.broadcast_diff(topic, joins, leaves);
-        Ok(phx_ref)
+        let mut meta = Some(meta);
+        self.with_topic(topic, false, |st| {
+            let entry = st
+                .keys
+                .get_mut(key)
+                .and_then(|entries| entries.iter_mut().find(|e| e.sub_id == socket.sub_id))
+                .ok_or(PresenceError::NotTracked)?;
+            let mut meta = meta.take().unwrap_or_default();
+            let old = entry.meta.clone();
+            let phx_ref = self.new_ref();
+            meta.insert("phx_ref".into(), Value::String(phx_ref.clone()));
+            if let Some(prev) = old.get("phx_ref") {
+                meta.insert("phx_ref_prev".into(), prev.clone());
+            }
+            let mut joins = Map::new();
+            joins.insert(key.to_string(), metas_json(std::slice::from_ref(&meta)));
+            *entry = Entry::new(socket.sub_id, meta);
+            let mut leaves = Map::new();
+            leaves.insert(key.to_string(), metas_json(&[old]));
+            self.broadcast_diff(topic, joins, leaves);
+            Ok(phx_ref)
+        })
+        .unwrap_or(Err(PresenceError::NotTracked))
     }
 
     /// Stops tracking `key` for this channel (no-op if not tracked).
     pub fn untrack(&self, socket: &ChannelSocket, key: &str) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(topic_state) = state.get_mut(&socket.topic) else {
-            return;
-        };
-        let Some(entries) = topic_state.get_mut(key) else {
-            return;
-        };
-        let removed: Vec<_> = take_where(entries, |e| e.sub_id == socket.sub_id);
-        if entries.is_empty() {
-            topic_state.remove(key);
-        }
-        if topic_state.is_empty() {
-            state.remove(&socket.topic);
-        }
-        if !removed.is_empty() {
-            let mut leaves = Map::new();
-            leaves.insert(key.to_string(), metas_json(&removed));
-            self.broadcast_diff(&socket.topic, Map::new(), leaves);
-        }
+        self.with_topic(&socket.topic, false, |st| {
+            let Some(entries) = st.keys.get_mut(key) else {
+                return;
+            };
+            let removed: Vec<_> = take_where(entries, |e| e.sub_id == socket.sub_id);
+            if entries.is_empty() {
+                st.keys.remove(key);
+            }
+            if !removed.is_empty() {
+                let mut leaves = Map::new();
+                leaves.insert(key.to_string(), metas_json(&removed));
+                self.broadcast_diff(&socket.topic, Map::new(), leaves);
+            }
+        });
     }
 
     /// Removes everything a subscription tracked (leave, crash, disconnect).
     pub(crate) fn untrack_sub(&self, topic: &str, sub_id: u64) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(topic_state) = state.get_mut(topic) else {
-            return;
-        };
-        let mut leaves = Map::new();
-        topic_state.retain(|key, entries| {
-            let removed = take_where(entries, |e| e.sub_id == sub_id);
-            if !removed.is_empty() {
-                leaves.insert(key.clone(), metas_json(&removed));
+        self.with_topic(topic, false, |st| {
+            let mut leaves = Map::new();
+            st.keys.retain(|key, entries| {
+                let removed = take_where(entries, |e| e.sub_id == sub_id);
+                if !removed.is_empty() {
+                    leaves.insert(key.clone(), metas_json(&removed));
+                }
+                !entries.is_empty()
+            });
+            if !leaves.is_empty() {
+                self.broadcast_diff(topic, Map::new(), leaves);
             }
-            !entries.is_empty()
         });
-        if topic_state.is_empty() {
-            state.remove(topic);
-        }
-        if !leaves.is_empty() {
-            self.broadcast_diff(topic, Map::new(), leaves);
-        }
     }
 
     /// `Presence.list/1`: `{"<key>": {"metas": [...]}}` for the topic.
     pub fn list(&self, topic: &str) -> Value {
-        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = Map::new();
-        if let Some(topic_state) = state.get(topic) {
-            for (key, entries) in topic_state {
+        self.with_topic(topic, false, |st| {
+            for (key, entries) in &st.keys {
                 let metas: Vec<_> = entries.iter().map(|e| e.meta.clone()).collect();
                 out.insert(key.clone(), metas_json(&metas));
             }
-        }
+        });
         Value::Object(out)
+    }
+
+    /// [`Presence::list`] as JSON text (the same text `list(topic).to_string()` gives), built
+    /// from the metas' stored encodings.
+    pub fn list_json(&self, topic: &str) -> String {
+        let mut out: Vec<u8> = vec![b'{'];
+        self.with_topic(topic, false, |st| {
+            out.reserve(st.keys.len() * 96);
+            for (i, (key, entries)) in st.keys.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                // Writing into a Vec cannot fail.
+                let _ = serde_json::to_writer(&mut out, key);
+                out.extend_from_slice(b":{\"metas\":[");
+                for (j, e) in entries.iter().enumerate() {
+                    if j > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(e.json.as_bytes());
+                }
+                out.extend_from_slice(b"]}");
+            }
+        });
+        out.push(b'}');
+        // Only JSON text and UTF-8 strings went in.
+        String::from_utf8(out).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// Phoenix's `push(socket, "presence_state", Presence.list(socket))`: pushes the topic's
+    /// presences to this channel's client only.
+    pub fn push_state(&self, socket: &mut ChannelSocket) {
+        let list = self.list_json(&socket.topic);
+        socket.push_json_text("presence_state", &list);
     }
 }
 
@@ -225,4 +326,42 @@ fn take_where(entries: &mut Vec<Entry>, pred: impl Fn(&Entry) -> bool) -> Vec<Ma
         }
     });
     removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_json_is_the_text_of_list() {
+        let p = Presence::new(Arc::new(PubSub::default()));
+        assert_eq!(p.list_json("room:a"), "{}");
+        p.track_sub("room:a", 1, "bob", json!({"online_at": 1}))
+            .unwrap();
+        p.track_sub(
+            "room:a",
+            2,
+            "al\"ice",
+            json!({"n": "é", "x": [1, {"y": null}]}),
+        )
+        .unwrap();
+        p.track_sub("room:a", 3, "bob", json!({"online_at": 2}))
+            .unwrap();
+        p.track_sub("room:b", 4, "carol", json!({})).unwrap();
+        let text = p.list_json("room:a");
+        assert_eq!(text, p.list("room:a").to_string());
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["bob"]["metas"].as_array().map(Vec::len), Some(2));
+        assert_eq!(
+            p.track_sub("room:a", 1, "bob", json!({})),
+            Err(PresenceError::AlreadyTracked)
+        );
+        // Leaving removes the entries, and an empty topic is gone from the map.
+        p.untrack_sub("room:a", 1);
+        p.untrack_sub("room:a", 2);
+        p.untrack_sub("room:a", 3);
+        assert_eq!(p.list_json("room:a"), "{}");
+        assert!(p.shards.iter().all(|s| !lock(s).contains_key("room:a")));
+        assert!(p.list("room:b")["carol"]["metas"][0]["phx_ref"].is_string());
+    }
 }

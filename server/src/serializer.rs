@@ -223,35 +223,30 @@ pub fn decode_text(vsn: Vsn, text: &str) -> Result<Incoming, DecodeError> {
 }
 
 /// Decodes a binary frame: only kind 0 (push) with four length bytes is valid C→S (docs/protocol.md#binary-push).
+/// The layout is read by the client crate's decoder ([`frames::decode_client_push_raw`]); the
+/// fields must be valid UTF-8 here (Phoenix could not encode a reply to anything else).
 pub fn decode_binary(vsn: Vsn, data: &[u8]) -> Result<Incoming, DecodeError> {
+    use phoenix_wasm::core::error::DecodeError as Layout;
     if vsn != Vsn::V2 {
         return Err(DecodeError::BinaryNotSupported);
     }
-    let (&kind, rest) = data.split_first().ok_or(DecodeError::Truncated)?;
-    if kind != 0 {
-        return Err(DecodeError::BinaryKind(kind));
+    let raw = frames::decode_client_push_raw(data).map_err(|e| match e {
+        Layout::UnknownKind | Layout::UnexpectedKind => {
+            DecodeError::BinaryKind(data.first().copied().unwrap_or_default())
+        }
+        Layout::Empty | Layout::TruncatedHeader | Layout::Truncated => DecodeError::Truncated,
+    })?;
+    fn text(b: &[u8]) -> Result<&str, DecodeError> {
+        std::str::from_utf8(b).map_err(|_| DecodeError::Utf8)
     }
-    let lens = rest.get(..4).ok_or(DecodeError::Truncated)?;
-    let mut pos = 5usize;
-    let mut fields: [&str; 4] = [""; 4];
-    for (i, &len) in lens.iter().enumerate() {
-        let end = pos + len as usize;
-        let bytes = data.get(pos..end).ok_or(DecodeError::Truncated)?;
-        let Some(slot) = fields.get_mut(i) else {
-            return Err(DecodeError::Truncated);
-        };
-        *slot = std::str::from_utf8(bytes).map_err(|_| DecodeError::Utf8)?;
-        pos = end;
-    }
-    let [jr, r, topic, event] = fields;
-    let payload = data.get(pos..).unwrap_or(&[]);
+    let (jr, r) = (text(raw.join_ref)?, text(raw.ref_)?);
     Ok(Incoming {
         // A zero-length field is what phoenix.js writes for `undefined`.
         join_ref: (!jr.is_empty()).then(|| jr.to_string()),
         msg_ref: (!r.is_empty()).then(|| r.to_string()),
-        topic: topic.to_string(),
-        event: event.to_string(),
-        payload: Payload::Binary(Bytes::copy_from_slice(payload)),
+        topic: text(raw.topic)?.to_string(),
+        event: text(raw.event)?.to_string(),
+        payload: Payload::Binary(Bytes::copy_from_slice(raw.payload)),
     })
 }
 
@@ -375,6 +370,45 @@ pub fn encode(vsn: Vsn, msg: &Outgoing) -> Result<Frame, EncodeError> {
     }
 }
 
+/// A push (`ref` null) whose payload is JSON text already, e.g. a presence list built from
+/// stored encodings: the frame is assembled around it without parsing it again. The caller
+/// guarantees `payload_json` is one valid JSON value.
+pub(crate) fn encode_push_json_text(
+    vsn: Vsn,
+    join_ref: Option<&str>,
+    topic: &str,
+    event: &str,
+    payload_json: &str,
+) -> Utf8Bytes {
+    let mut out: Vec<u8> = Vec::with_capacity(payload_json.len() + topic.len() + event.len() + 48);
+    // Writing into a Vec cannot fail.
+    match vsn {
+        Vsn::V2 => {
+            out.push(b'[');
+            let _ = serde_json::to_writer(&mut out, &join_ref);
+            out.extend_from_slice(b",null,");
+            let _ = serde_json::to_writer(&mut out, topic);
+            out.push(b',');
+            let _ = serde_json::to_writer(&mut out, event);
+            out.push(b',');
+            out.extend_from_slice(payload_json.as_bytes());
+            out.push(b']');
+        }
+        // Same key order as `json_frame` (serde_json's sorted maps).
+        Vsn::V1 => {
+            out.extend_from_slice(b"{\"event\":");
+            let _ = serde_json::to_writer(&mut out, event);
+            out.extend_from_slice(b",\"payload\":");
+            out.extend_from_slice(payload_json.as_bytes());
+            out.extend_from_slice(b",\"ref\":null,\"topic\":");
+            let _ = serde_json::to_writer(&mut out, topic);
+            out.push(b'}');
+        }
+    }
+    // Only UTF-8 went in.
+    Utf8Bytes::from(String::from_utf8(out).unwrap_or_default())
+}
+
 fn json_frame(
     vsn: Vsn,
     join_ref: Value,
@@ -433,6 +467,34 @@ mod tests {
                 r#"["3","3","room:lobby","phx_reply",{"response":{},"status":"ok"}]"#.into()
             )
         );
+    }
+
+    #[test]
+    fn push_of_json_text_equals_push_of_the_value() {
+        let payload = json!({"a\"b": {"metas": [{"phx_ref": "x", "n": 1}]}, "é": []});
+        for vsn in [Vsn::V1, Vsn::V2] {
+            for jr in [None, Some("7")] {
+                let want = encode(
+                    vsn,
+                    &Outgoing::Push {
+                        join_ref: jr.map(String::from),
+                        msg_ref: None,
+                        topic: "room:\"q\"".into(),
+                        event: "presence_state".into(),
+                        payload: Payload::Json(payload.clone()),
+                    },
+                )
+                .unwrap();
+                let got = encode_push_json_text(
+                    vsn,
+                    jr,
+                    "room:\"q\"",
+                    "presence_state",
+                    &payload.to_string(),
+                );
+                assert_eq!(want, Frame::Text(got), "{vsn:?} {jr:?}");
+            }
+        }
     }
 
     #[test]

@@ -935,3 +935,65 @@ async fn garbage_requests_always_get_a_json_status() {
     join(addr, &t, "test:after", "1").await;
     assert!(endpoint.connection_count() >= 1);
 }
+
+#[tokio::test]
+async fn session_limits_answer_503_when_full() {
+    let (addr, _) = start_with(EndpointConfig {
+        longpoll_window: WINDOW,
+        max_longpoll_sessions: 2,
+        ..EndpointConfig::default()
+    })
+    .await;
+    let a = open(addr, "vsn=2.0.0").await;
+    let _b = open(addr, "vsn=2.0.0").await;
+    // The third session: HTTP 503, and a body phoenix.js reads as an error to retry after.
+    let r = http(
+        addr,
+        "GET",
+        "/socket/longpoll?vsn=2.0.0",
+        &[("accept", "application/json")],
+        b"",
+    )
+    .await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.json()["status"], 500);
+    // Polls of the live sessions still work.
+    join(addr, &a, "test:lp", "1").await;
+    // A session that ends gives its place back: with no more polls, the window ends both.
+    tokio::time::timeout(WAIT, async {
+        loop {
+            let r = http(
+                addr,
+                "GET",
+                "/socket/longpoll?vsn=2.0.0",
+                &[("accept", "application/json")],
+                b"",
+            )
+            .await;
+            if r.status == 200 && r.json()["status"] == 410 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("a session place was freed");
+
+    // Per peer address: every test client is 127.0.0.1.
+    let (addr, _) = start_with(EndpointConfig {
+        longpoll_window: WINDOW,
+        max_per_peer: 1,
+        ..EndpointConfig::default()
+    })
+    .await;
+    let _only = open(addr, "vsn=2.0.0").await;
+    let r = http(
+        addr,
+        "GET",
+        "/socket/longpoll?vsn=2.0.0",
+        &[("accept", "application/json")],
+        b"",
+    )
+    .await;
+    assert_eq!(r.status, 503, "{}", r.body);
+}

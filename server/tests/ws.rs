@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use phoenix_server::demo::{self, DemoOptions, DemoState};
-use phoenix_server::{Channel, ChannelSocket, Endpoint, EndpointConfig, HandleIn, Payload, Reply};
+use phoenix_server::{
+    Channel, ChannelSocket, Endpoint, EndpointConfig, HandleIn, OriginCheck, Payload, Reply,
+};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -304,24 +306,99 @@ async fn unsupported_vsn_and_refused_connect_are_403() {
     }
 }
 
-#[tokio::test]
-async fn foreign_origin_is_403_and_loopback_origin_ok() {
-    let (addr, _) = start().await;
+async fn upgrade_with_origin(addr: SocketAddr, origin: &str) -> Result<Ws, u16> {
     let mut req = format!("ws://{addr}/socket/websocket?vsn=2.0.0")
         .into_client_request()
         .unwrap();
-    req.headers_mut()
-        .insert("origin", "https://evil.example".parse().unwrap());
+    req.headers_mut().insert("origin", origin.parse().unwrap());
     match tokio_tungstenite::connect_async(req).await {
-        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 403),
-        other => panic!("expected 403, got {other:?}"),
+        Ok((ws, _)) => Ok(ws),
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => Err(resp.status().as_u16()),
+        Err(e) => panic!("unexpected error {e:?}"),
     }
-    let mut req = format!("ws://{addr}/socket/websocket?vsn=2.0.0")
-        .into_client_request()
-        .unwrap();
-    req.headers_mut()
-        .insert("origin", "http://localhost:4000".parse().unwrap());
-    assert!(tokio_tungstenite::connect_async(req).await.is_ok());
+}
+
+/// Phoenix's `check_origin: true`: the Origin's host must be the host the request was sent to
+/// (any scheme or port); a loopback origin is no exception.
+#[tokio::test]
+async fn origin_must_name_the_host_the_request_was_sent_to() {
+    let (addr, _) = start().await;
+    assert_eq!(
+        upgrade_with_origin(addr, "https://evil.example")
+            .await
+            .err(),
+        Some(403)
+    );
+    // the Host header is 127.0.0.1:<port>; localhost is another host
+    assert_eq!(
+        upgrade_with_origin(addr, "http://localhost:4000")
+            .await
+            .err(),
+        Some(403)
+    );
+    assert_eq!(upgrade_with_origin(addr, "null").await.err(), Some(403));
+    assert!(upgrade_with_origin(addr, "http://127.0.0.1:1")
+        .await
+        .is_ok());
+    assert!(upgrade_with_origin(addr, &format!("http://{addr}"))
+        .await
+        .is_ok());
+}
+
+#[tokio::test]
+async fn origin_policies_conn_allow_list_and_off() {
+    let (addr, _) = start_with(EndpointConfig {
+        check_origin: OriginCheck::Conn,
+        ..EndpointConfig::default()
+    })
+    .await;
+    assert!(upgrade_with_origin(addr, &format!("http://{addr}"))
+        .await
+        .is_ok());
+    assert_eq!(
+        upgrade_with_origin(addr, "http://127.0.0.1:1").await.err(),
+        Some(403)
+    );
+    assert_eq!(
+        upgrade_with_origin(addr, &format!("https://{addr}"))
+            .await
+            .err(),
+        Some(403)
+    );
+
+    let (addr, _) = start_with(EndpointConfig {
+        check_origin: OriginCheck::Allow(vec![
+            "https://app.example".into(),
+            "//*.corp.example".into(),
+        ]),
+        ..EndpointConfig::default()
+    })
+    .await;
+    assert!(upgrade_with_origin(addr, "https://app.example")
+        .await
+        .is_ok());
+    assert!(upgrade_with_origin(addr, "http://x.corp.example:81")
+        .await
+        .is_ok());
+    assert_eq!(
+        upgrade_with_origin(addr, "http://app.example").await.err(),
+        Some(403)
+    );
+    assert_eq!(
+        upgrade_with_origin(addr, &format!("http://{addr}"))
+            .await
+            .err(),
+        Some(403)
+    );
+
+    let (addr, _) = start_with(EndpointConfig {
+        check_origin: OriginCheck::Off,
+        ..EndpointConfig::default()
+    })
+    .await;
+    assert!(upgrade_with_origin(addr, "https://evil.example")
+        .await
+        .is_ok());
 }
 
 #[tokio::test]
@@ -525,6 +602,10 @@ async fn endpoint_shutdown_closes_sockets_with_1001() {
     })
     .await
     .expect("connections cleaned up");
+    // Every connection task has finished (what the binary waits for before exiting).
+    tokio::time::timeout(WAIT, endpoint.drained())
+        .await
+        .expect("connection tasks finished");
 }
 
 #[tokio::test]
@@ -551,13 +632,90 @@ async fn slow_consumer_is_disconnected() {
     // Server is still fine for others.
     send(&mut fast, r#"[null,"1","phoenix","heartbeat",{}]"#).await;
     assert_eq!(next_json(&mut fast).await[3], "phx_reply");
-    // The slow client's connection ends (after it drains what the kernel buffered).
-    let ended = tokio::time::timeout(Duration::from_secs(20), async {
-        while let Some(Ok(_)) = slow.next().await {}
+    // The slow client gets what was already on its way, then a close frame: 1013.
+    let code = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match slow.next().await {
+                Some(Ok(Message::Close(f))) => return f.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
+    })
+    .await
+    .expect("slow connection still open");
+    assert_eq!(code, Some(1013));
+    assert_eq!(endpoint.connection_count(), 1);
+}
+
+/// Waits for the server to close `ws` and returns the close code (frames before it skipped).
+async fn closed_with(ws: &mut Ws) -> Option<u16> {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(f))) => return f.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
+    })
+    .await
+    .expect("server did not close")
+}
+
+#[tokio::test]
+async fn a_full_server_closes_new_sockets_with_1013() {
+    let (addr, endpoint) = start_with(EndpointConfig {
+        max_sockets: 2,
+        ..EndpointConfig::default()
     })
     .await;
-    assert!(ended.is_ok(), "slow connection still open");
-    assert_eq!(endpoint.connection_count(), 1);
+    let mut a = connect(addr, "vsn=2.0.0").await;
+    let mut b = connect(addr, "vsn=2.0.0").await;
+    join(&mut a, "test:full", "1").await;
+    join(&mut b, "test:full", "1").await;
+    let mut c = connect(addr, "vsn=2.0.0").await;
+    assert_eq!(closed_with(&mut c).await, Some(1013));
+    // The others are untouched.
+    send(&mut a, r#"[null,"9","phoenix","heartbeat",{}]"#).await;
+    next_event(&mut a, "phx_reply").await;
+    // A socket that closes gives its place back.
+    a.close(None).await.unwrap();
+    tokio::time::timeout(WAIT, async {
+        while endpoint.connection_count() > 1 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("closed socket unregistered");
+    let d = tokio::time::timeout(WAIT, async {
+        loop {
+            let mut d = connect(addr, "vsn=2.0.0").await;
+            send(&mut d, r#"[null,"1","phoenix","heartbeat",{}]"#).await;
+            match d.next().await {
+                Some(Ok(Message::Text(_))) => return d,
+                _ => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    })
+    .await;
+    assert!(d.is_ok(), "no place freed");
+}
+
+#[tokio::test]
+async fn one_peer_address_is_limited_with_1013() {
+    let (addr, _) = start_with(EndpointConfig {
+        max_per_peer: 1,
+        ..EndpointConfig::default()
+    })
+    .await;
+    let mut a = connect(addr, "vsn=2.0.0").await;
+    join(&mut a, "test:peer", "1").await;
+    // Same address (127.0.0.1): refused.
+    let mut b = connect(addr, "vsn=2.0.0").await;
+    assert_eq!(closed_with(&mut b).await, Some(1013));
+    send(&mut a, r#"[null,"9","phoenix","heartbeat",{}]"#).await;
+    next_event(&mut a, "phx_reply").await;
 }
 
 /// Reads frames until one with this event arrives (skipping others).

@@ -263,6 +263,41 @@ pub fn decode_client_push(frame: &[u8]) -> Result<ClientPush<'_>, DecodeError> {
     })
 }
 
+/// A client → server push with its fields as the raw bytes of the frame, for a decoder that
+/// wants strict UTF-8 (the reference server closes the socket on invalid UTF-8, as Phoenix's
+/// JSON encoding of such a field would fail) and no copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawClientPush<'a> {
+    /// The join_ref bytes (empty when the client's was `undefined`).
+    pub join_ref: &'a [u8],
+    /// The ref bytes.
+    pub ref_: &'a [u8],
+    /// The topic bytes.
+    pub topic: &'a [u8],
+    /// The event bytes.
+    pub event: &'a [u8],
+    /// Rest of the frame.
+    pub payload: &'a [u8],
+}
+
+/// [`decode_client_push`] without decoding the fields as text: same layout checks and errors.
+pub fn decode_client_push_raw(frame: &[u8]) -> Result<RawClientPush<'_>, DecodeError> {
+    let (&kind, rest) = frame.split_first().ok_or(DecodeError::Empty)?;
+    match Kind::from_byte(kind) {
+        Some(Kind::Push) => {}
+        Some(Kind::Reply | Kind::Broadcast) => return Err(DecodeError::UnexpectedKind),
+        None => return Err(DecodeError::UnknownKind),
+    }
+    let ([jl, rl, tl, el], mut r) = header::<4>(rest)?;
+    Ok(RawClientPush {
+        join_ref: r.take(jl)?,
+        ref_: r.take(rl)?,
+        topic: r.take(tl)?,
+        event: r.take(el)?,
+        payload: r.rest,
+    })
+}
+
 /// Writes `kind`, the fields' lengths, the fields, then the payload.
 fn encode(kind: Kind, fields: &[(Field, &[u8])], payload: &[u8]) -> Result<Vec<u8>, EncodeError> {
     // serializer.js assertFieldSize: check every field before writing anything.
@@ -938,6 +973,40 @@ mod tests {
                 + " to binary: must be less than or equal to 255 bytes, but is "
                 + &len.to_string() + " bytes";
             prop_assert_eq!(err.message(), expected);
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod raw_client_push_tests {
+    use super::*;
+
+    #[test]
+    fn raw_decoder_agrees_with_the_text_decoder() {
+        let frame = [0u8, 1, 1, 2, 1, b'1', b'2', b'r', 0xff, b'e', 9, 8];
+        let raw = decode_client_push_raw(&frame).unwrap();
+        assert_eq!(raw.join_ref, b"1");
+        assert_eq!(raw.ref_, b"2");
+        assert_eq!(raw.topic, [b'r', 0xff]);
+        assert_eq!(raw.event, b"e");
+        assert_eq!(raw.payload, [9, 8]);
+        let text = decode_client_push(&frame).unwrap();
+        assert_eq!(text.topic, String::from_utf8_lossy(raw.topic));
+        assert_eq!(text.payload, raw.payload);
+        for bad in [
+            &[][..],
+            &[1, 0, 0, 0, 0],
+            &[7],
+            &[0, 1],
+            &[0, 9, 0, 0, 0, 1],
+        ] {
+            assert_eq!(
+                decode_client_push_raw(bad).err(),
+                decode_client_push(bad).err(),
+                "{bad:?}"
+            );
+            assert!(decode_client_push_raw(bad).is_err());
         }
     }
 }

@@ -54,8 +54,8 @@ impl Channel for RoomChannel {
         if let Err(e) = presence.track(socket, &self.user, json!({"online_at": now_ms()})) {
             tracing::warn!(error = %e, "presence track failed");
         }
-        let list = socket.endpoint().presence().list(socket.topic());
-        socket.push("presence_state", list);
+        let endpoint = socket.endpoint().clone();
+        endpoint.presence().push_state(socket);
     }
 
     fn intercepts(&self) -> Vec<String> {

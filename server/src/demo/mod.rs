@@ -85,11 +85,13 @@ pub struct DemoState {
 }
 
 impl DemoState {
-    /// New state with a random token secret.
+    /// New state; tokens are signed with a key derived from the endpoint's secret key base
+    /// (random per run unless configured).
     pub fn new(endpoint: Endpoint, options: DemoOptions) -> Arc<Self> {
+        let key = endpoint.derive_key("demo user token");
         Arc::new(DemoState {
             endpoint,
-            signer: token::Signer::random(),
+            signer: token::Signer::new(key.to_vec()),
             options,
             rooms: Mutex::new(HashMap::new()),
             notifications: Mutex::new(HashMap::new()),

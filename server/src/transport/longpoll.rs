@@ -22,11 +22,13 @@
 //! `content-type: application/json; charset=utf-8`, `cache-control: no-store` and
 //! `access-control-allow-origin: *`. Other methods get HTTP 400.
 //!
-//! Tokens are HMAC-SHA256 signed session ids with a per-process random key, like Phoenix's
-//! signed LongPoll tokens. A session nobody polls for about a window shuts down: its channels
-//! terminate and their presences leave. The outbound queue is bounded like a WebSocket's: a
-//! client that stops polling while messages pile up past the bound loses its session (it sees
-//! `session_gone` and rejoins) rather than silently missing messages.
+//! Tokens are HMAC-SHA256 signed session ids with a key derived from the endpoint's secret key
+//! base, like Phoenix's signed LongPoll tokens. A session nobody polls for about a window shuts
+//! down: its channels terminate and their presences leave. The outbound queue is bounded like a
+//! WebSocket's: a client that stops polling while messages pile up past the bound loses its
+//! session (it sees `session_gone` and rejoins) rather than silently missing messages. A new
+//! session goes through the handshake both transports share ([`super`]): a full server answers
+//! HTTP 503 with `{"status":500}` in the body.
 //!
 //! Server→client binary frames cannot travel over LongPoll (phoenix.js only decodes JSON there):
 //! a binary reply becomes an `error` reply `{"reason": ...}` to the same ref, so the client's
@@ -54,13 +56,11 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::endpoint::Endpoint;
+use super::{handshake, origin_allowed, Accepted, HandshakeRequest, Refused};
+use crate::endpoint::{Endpoint, Slot};
 use crate::pubsub::{ConnHandle, Control, Out};
 use crate::serializer::{decode_binary, decode_text, encode, Frame, Incoming, Outgoing, Vsn};
-use crate::socket::{
-    Assigns, ConnectInfo, ConnectResult, Flow, Params, Session, Socket, TransportKind,
-};
-use crate::transport::websocket::origin_allowed;
+use crate::socket::{Assigns, Flow, Params, Session, Socket, TransportKind};
 
 /// Most lines one POST may carry (phoenix.js's `MAX_LONGPOLL_BATCH_SIZE`).
 pub const MAX_BATCH: usize = 100;
@@ -143,14 +143,7 @@ impl Drop for PollGuard<'_> {
 /// A router serving `socket` at `<path>/longpoll` (e.g. `path = "/socket"`), on the same
 /// endpoint (pubsub, presence, disconnect by id) as the WebSocket router.
 pub fn router(path: &str, endpoint: Endpoint, socket: Socket) -> Router {
-    let mut key = [0u8; 32];
-    if getrandom::fill(&mut key).is_err() {
-        // Extremely unlikely; fall back to something process-specific.
-        let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());
-        for (k, b) in key.iter_mut().zip(seed.bytes().cycle()) {
-            *k = b;
-        }
-    }
+    let key = endpoint.derive_key("longpoll session token");
     let state = Arc::new(LpState {
         endpoint,
         socket: Arc::new(socket),
@@ -183,6 +176,18 @@ fn cors_and_cache(resp: &mut Response) {
 /// HTTP 200 with a JSON body (the LongPoll status lives in the body).
 fn status_json(body: Value) -> Response {
     let mut resp = (StatusCode::OK, body.to_string()).into_response();
+    cors_and_cache(&mut resp);
+    resp
+}
+
+/// The LongPoll session limit is reached: HTTP 503, and a body phoenix.js reads as an error
+/// (status 500: it closes and retries with backoff; it would throw on an unknown status).
+fn full() -> Response {
+    let mut resp = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        json!({"status": 500, "error": "too many connections"}).to_string(),
+    )
+        .into_response();
     cors_and_cache(&mut resp);
     resp
 }
@@ -330,7 +335,7 @@ async fn dispatch(
     }
     match (session, token) {
         (Some(s), Some(t)) => listen(&state, s, &t).await,
-        _ => new_session(&state, &query, &headers, &extensions, origin),
+        _ => new_session(&state, &query, &headers, &extensions),
     }
 }
 
@@ -339,12 +344,7 @@ fn new_session(
     query: &[(String, String)],
     headers: &HeaderMap,
     extensions: &Extensions,
-    origin: Option<String>,
 ) -> Response {
-    if *state.endpoint.shutdown_signal().borrow() {
-        // Shutting down: an error (close 1011 + reconnect on the client), not a new session.
-        return status_only(500);
-    }
     // Connect params: the query, last value wins, minus our own session tokens (the app's
     // `token` param comes first in phoenix.js's URLs, the session token after it).
     let mut params = Params::new();
@@ -354,30 +354,32 @@ fn new_session(
         }
         params.insert(k.clone(), Value::String(v.clone()));
     }
-    let vsn_param = params
-        .get("vsn")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let Some(vsn) = Vsn::from_param(vsn_param.as_deref()) else {
-        tracing::info!(vsn = ?vsn_param, "longpoll refused: unsupported vsn");
-        return status_only(403);
-    };
     let peer_addr = extensions.get::<AxumConnectInfo<SocketAddr>>().map(|c| c.0);
-    let info = ConnectInfo {
-        peer_addr,
-        origin,
-        auth_token: headers
-            .get(AUTH_TOKEN_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
-        transport: TransportKind::LongPoll,
-    };
-    let (assigns, socket_id) = match state.socket.connect(&params, &info) {
-        ConnectResult::Ok { assigns, id } => (assigns, id),
-        ConnectResult::Refuse => {
-            tracing::info!(peer = ?peer_addr, "longpoll refused by connect");
-            return status_only(403);
-        }
+    let accepted = handshake(
+        &state.endpoint,
+        &state.socket,
+        HandshakeRequest {
+            transport: TransportKind::LongPoll,
+            headers,
+            peer_addr,
+            params,
+            auth_token: headers
+                .get(AUTH_TOKEN_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        },
+    );
+    let Accepted {
+        vsn,
+        assigns,
+        socket_id,
+        slot,
+    } = match accepted {
+        Ok(a) => a,
+        Err(Refused::Origin | Refused::Vsn | Refused::Connect) => return status_only(403),
+        // Shutting down: an error (close 1011 + reconnect on the client), not a new session.
+        Err(Refused::ShuttingDown) => return status_only(500),
+        Err(Refused::Full) => return full(),
     };
 
     let endpoint = &state.endpoint;
@@ -414,6 +416,7 @@ fn new_session(
             ctl_rx,
             assigns,
             socket_id,
+            slot,
         )
         .instrument(span),
     );
@@ -425,6 +428,8 @@ struct Cleanup {
     state: Arc<LpState>,
     session: Arc<LpSession>,
     socket_id: Option<String>,
+    /// The session's place under the connection limits, given back last.
+    _slot: Slot,
 }
 
 impl Drop for Cleanup {
@@ -445,6 +450,7 @@ async fn run(
     mut ctl_rx: mpsc::Receiver<Control>,
     assigns: Assigns,
     socket_id: Option<String>,
+    slot: Slot,
 ) {
     let endpoint = state.endpoint.clone();
     let window = endpoint.config().longpoll_window;
@@ -452,6 +458,7 @@ async fn run(
         state: Arc::clone(&state),
         session: Arc::clone(&lp),
         socket_id: socket_id.clone(),
+        _slot: slot,
     };
     let conn = Arc::clone(&lp.conn);
     let mut session = Session::new(
@@ -582,23 +589,17 @@ fn to_text(vsn: Vsn, out: Out) -> Option<String> {
 
 /// A binary reply (kind 1) becomes an error reply to the same ref; binary pushes are dropped.
 fn binary_fallback(vsn: Vsn, frame: &[u8]) -> Option<String> {
-    let parsed = (|| {
-        let (&kind, rest) = frame.split_first()?;
-        if kind != 1 {
-            return None;
-        }
-        let lens = rest.get(..4)?;
-        let mut pos = 5usize;
-        let mut fields = Vec::with_capacity(3);
-        for &len in lens.iter().take(3) {
-            let end = pos + len as usize;
-            fields.push(std::str::from_utf8(frame.get(pos..end)?).ok()?.to_string());
-            pos = end;
-        }
-        let mut it = fields.into_iter();
-        let (jr, r, topic) = (it.next()?, it.next()?, it.next()?);
-        Some((jr, r, topic))
-    })();
+    use phoenix_wasm::core::serializer::{decode_binary as decode_frame, Kind};
+    let parsed = decode_frame(frame)
+        .ok()
+        .filter(|m| m.kind == Kind::Reply)
+        .map(|m| {
+            (
+                m.join_ref.unwrap_or_default(),
+                m.ref_.unwrap_or_default(),
+                m.topic,
+            )
+        });
     let Some((jr, r, topic)) = parsed else {
         tracing::warn!(kind = ?frame.first(), "binary push not delivered over LongPoll");
         return None;
@@ -752,6 +753,8 @@ mod tests {
             sessions: Mutex::new(HashMap::new()),
         }
     }
+
+    use crate::socket::{ConnectInfo, ConnectResult};
 
     struct Refuse;
     impl crate::socket::SocketHandler for Refuse {

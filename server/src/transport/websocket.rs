@@ -1,35 +1,62 @@
 //! The WebSocket transport: `GET <path>/websocket?vsn=...` (docs/protocol.md#endpoint-url, #server-conformance).
 //!
-//! Before the upgrade: origin check, serializer choice from `vsn`, the `authToken`
-//! subprotocol, and the socket's `connect`; any refusal is a plain HTTP 403.
+//! Before the upgrade: the shared [`handshake`](super) (origin, serializer from `vsn`,
+//! connection limits, the socket's `connect`), with the token of the `authToken` subprotocol.
+//! A refusal is a plain HTTP 403; a full server (see [`crate::EndpointConfig`]) upgrades and
+//! closes at once with 1013 (try again later), so a browser client sees why.
+//!
 //! After it, one connection = a reader loop (this task: decode, run channel callbacks,
-//! idle timeout) plus a writer task draining a bounded queue. A full queue means the client
-//! does not read: the connection is dropped instead of buffering without limit.
+//! idle timeout) plus a writer task draining a bounded queue. The writer writes everything
+//! queued before one flush (one syscall for a burst of presence diffs), and sends a message
+//! over [`FRAGMENT`] bytes as several frames, so its buffer never grows to the size of the
+//! biggest message (a `presence_state` of thousands of users). A full queue means the client
+//! does not read: it is a slow consumer, closed with 1013 after what was already being written.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo as AxumConnectInfo, Query, State};
-use axum::http::{header, Extensions, HeaderMap, StatusCode};
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo as AxumConnectInfo, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use base64::Engine;
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
+use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
 use tracing::Instrument;
 
-use crate::endpoint::{Endpoint, OriginCheck};
+use super::{handshake, Accepted, HandshakeRequest, Refused};
+use crate::endpoint::Endpoint;
 use crate::error::close_code;
 use crate::pubsub::{ConnHandle, Out};
 use crate::serializer::{decode_binary, decode_text, Frame, Vsn};
-use crate::socket::{ConnectInfo, ConnectResult, Flow, Params, Session, Socket, TransportKind};
+use crate::socket::{Flow, Params, Session, Socket, TransportKind};
+
+pub use super::origin_allowed;
 
 /// The subprotocol prefix phoenix.js uses to carry `authToken` (docs/protocol.md#auth-token).
 pub const AUTH_TOKEN_PREFIX: &str = "base64url.bearer.phx.";
+
+/// Messages longer than this go out as several frames of at most this many bytes.
+pub const FRAGMENT: usize = 8 * 1024;
+
+/// Frames written before the writer flushes, even if more are queued.
+const MAX_BATCH: usize = 1024;
+
+/// How long a closing connection may take to get its last frames and close frame out.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
+
+type Ws = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 
 struct WsState {
     endpoint: Endpoint,
@@ -54,12 +81,50 @@ fn forbidden() -> Response {
     StatusCode::FORBIDDEN.into_response()
 }
 
+fn header_has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
+/// The `Sec-WebSocket-Key` of a valid WebSocket upgrade request (RFC 6455 §4.2.1), or the
+/// status and reason to refuse it with.
+fn upgrade_key(
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<HeaderValue, (StatusCode, &'static str)> {
+    let bad = |why: &'static str| Err((StatusCode::BAD_REQUEST, why));
+    if method != Method::GET {
+        return Err((
+            StatusCode::METHOD_NOT_ALLOWED,
+            "WebSocket upgrades are GETs",
+        ));
+    }
+    if !header_has_token(headers, header::CONNECTION, "upgrade") {
+        return bad("Connection header did not include 'upgrade'");
+    }
+    if !header_has_token(headers, header::UPGRADE, "websocket") {
+        return bad("Upgrade header did not include 'websocket'");
+    }
+    if headers
+        .get(header::SEC_WEBSOCKET_VERSION)
+        .is_none_or(|v| v.as_bytes() != b"13")
+    {
+        return bad("Sec-WebSocket-Version must be 13");
+    }
+    match headers.get(header::SEC_WEBSOCKET_KEY) {
+        Some(k) => Ok(k.clone()),
+        None => bad("Sec-WebSocket-Key missing"),
+    }
+}
+
 async fn upgrade(
     State(state): State<Arc<WsState>>,
     Query(query): Query<Vec<(String, String)>>,
-    headers: HeaderMap,
-    extensions: Extensions,
-    ws: WebSocketUpgrade,
+    mut req: Request,
 ) -> Response {
     if state.endpoint.config().refuse_websocket {
         return (
@@ -68,56 +133,109 @@ async fn upgrade(
         )
             .into_response();
     }
-    let peer_addr = extensions.get::<AxumConnectInfo<SocketAddr>>().map(|c| c.0);
-    let origin = headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    if !origin_allowed(
-        &state.endpoint.config().check_origin,
-        origin.as_deref(),
-        host,
-    ) {
-        tracing::info!(?origin, "websocket refused: origin not allowed");
-        return forbidden();
-    }
+    let key = match upgrade_key(req.method(), req.headers()) {
+        Ok(k) => k,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let Some(on_upgrade) = req.extensions_mut().remove::<hyper::upgrade::OnUpgrade>() else {
+        return (
+            StatusCode::UPGRADE_REQUIRED,
+            "connection cannot be upgraded",
+        )
+            .into_response();
+    };
+    let headers = req.headers();
+    let peer_addr = req
+        .extensions()
+        .get::<AxumConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
     let mut params = Params::new();
-    let mut vsn_param = None;
     for (k, v) in query {
-        if k == "vsn" {
-            vsn_param = Some(v.clone());
-        }
         params.insert(k, Value::String(v));
     }
-    let Some(vsn) = Vsn::from_param(vsn_param.as_deref()) else {
-        tracing::info!(vsn = ?vsn_param, "websocket refused: unsupported vsn");
-        return forbidden();
+    let accepted = handshake(
+        &state.endpoint,
+        &state.socket,
+        HandshakeRequest {
+            transport: TransportKind::WebSocket,
+            headers,
+            peer_addr,
+            params,
+            auth_token: auth_token(headers),
+        },
+    );
+    let accepted = match accepted {
+        Ok(a) => Some(a),
+        Err(Refused::Full | Refused::ShuttingDown) => None,
+        Err(Refused::Origin | Refused::Vsn | Refused::Connect) => return forbidden(),
     };
-    let info = ConnectInfo {
-        peer_addr,
-        origin,
-        auth_token: auth_token(&headers),
-        transport: TransportKind::WebSocket,
-    };
-    let (assigns, socket_id) = match state.socket.connect(&params, &info) {
-        ConnectResult::Ok { assigns, id } => (assigns, id),
-        ConnectResult::Refuse => {
-            tracing::info!(peer = ?peer_addr, "websocket refused by connect");
-            return forbidden();
-        }
-    };
+    let offers_phoenix = header_has_token(headers, header::SEC_WEBSOCKET_PROTOCOL, "phoenix");
+
     let cfg = state.endpoint.config();
-    let max = cfg.max_frame_size;
-    ws.protocols(["phoenix"])
+    let ws_config = WebSocketConfig::default()
         .read_buffer_size(cfg.read_buffer_size)
         .write_buffer_size(cfg.write_buffer_size)
-        .max_message_size(max)
-        .max_frame_size(max)
-        .on_upgrade(move |ws| {
-            let span = tracing::info_span!("ws", socket_id = socket_id.as_deref().unwrap_or("-"));
-            run(ws, state, vsn, assigns, socket_id).instrument(span)
-        })
+        .max_message_size(Some(cfg.max_frame_size))
+        .max_frame_size(Some(cfg.max_frame_size));
+    let span = tracing::info_span!(
+        "ws",
+        socket_id = accepted
+            .as_ref()
+            .and_then(|a| a.socket_id.as_deref())
+            .unwrap_or("-")
+    );
+    tokio::spawn(
+        async move {
+            let io = match on_upgrade.await {
+                Ok(io) => TokioIo::new(io),
+                Err(e) => {
+                    tracing::debug!(error = %e, "upgrade failed");
+                    return;
+                }
+            };
+            let ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(ws_config)).await;
+            match accepted {
+                Some(accepted) => run(ws, state, accepted).await,
+                None => refuse_full(ws, &state.endpoint).await,
+            }
+        }
+        .instrument(span),
+    );
+
+    let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
+    let mut resp = StatusCode::SWITCHING_PROTOCOLS.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    if let Ok(v) = HeaderValue::from_str(&accept) {
+        h.insert(header::SEC_WEBSOCKET_ACCEPT, v);
+    }
+    if offers_phoenix {
+        h.insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static("phoenix"),
+        );
+    }
+    resp
+}
+
+/// The server is full (or shutting down): close at once with 1013 / 1001.
+async fn refuse_full(mut ws: Ws, endpoint: &Endpoint) {
+    let (code, reason) = if endpoint.is_shutting_down() {
+        (close_code::GOING_AWAY, "server shutdown")
+    } else {
+        (close_code::TRY_AGAIN_LATER, "too many connections")
+    };
+    let frame = CloseFrame {
+        code: CloseCode::from(code),
+        reason: reason.into(),
+    };
+    let _ = tokio::time::timeout(CLOSE_GRACE, async {
+        let _ = ws.send(Message::Close(Some(frame))).await;
+        // Let the client's close frame arrive, so the TCP connection ends cleanly.
+        while let Some(Ok(_)) = ws.next().await {}
+    })
+    .await;
 }
 
 /// Finds the token in `Sec-WebSocket-Protocol: phoenix, base64url.bearer.phx.<b64>`.
@@ -139,92 +257,88 @@ pub fn auth_token(headers: &HeaderMap) -> Option<String> {
         .and_then(|bytes| String::from_utf8(bytes).ok())
 }
 
-fn host_of(authority: &str) -> &str {
-    if let Some(rest) = authority.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or(rest);
-    }
-    authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+fn is_capacity_error(e: &tokio_tungstenite::tungstenite::Error) -> bool {
+    matches!(e, tokio_tungstenite::tungstenite::Error::Capacity(_))
 }
 
-fn is_loopback_host(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host.to_ascii_lowercase().ends_with(".localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+/// A frame as raw WebSocket frames: one, or fragments of at most [`FRAGMENT`] bytes (the
+/// payload is shared, not copied).
+fn ws_frames(frame: Frame) -> impl Iterator<Item = WsFrame> {
+    let (bytes, data) = match frame {
+        Frame::Text(t) => (Bytes::from(t), Data::Text),
+        Frame::Binary(b) => (b, Data::Binary),
+    };
+    let len = bytes.len();
+    let count = len.div_ceil(FRAGMENT).max(1);
+    (0..count).map(move |i| {
+        let start = i * FRAGMENT;
+        let end = (start + FRAGMENT).min(len);
+        let opcode = if i == 0 { data } else { Data::Continue };
+        WsFrame::message(
+            bytes.slice(start..end),
+            OpCode::Data(opcode),
+            i + 1 == count,
+        )
+    })
 }
 
-/// Phoenix's `check_origin`: see [`OriginCheck`].
-pub fn origin_allowed(check: &OriginCheck, origin: Option<&str>, host: Option<&str>) -> bool {
-    let Some(origin) = origin else { return true };
-    match check {
-        OriginCheck::Off => true,
-        OriginCheck::Allow(list) => list
-            .iter()
-            .any(|o| o.eq_ignore_ascii_case(origin.trim_end_matches('/'))),
-        OriginCheck::SameHost => {
-            let Some((_, rest)) = origin.split_once("://") else {
-                return false;
+/// Writes one queued item into the sink's buffer (tungstenite writes to the socket on its own
+/// once the buffer is over `write_buffer_size`). `Err` ends the writer.
+async fn feed(sink: &mut SplitSink<Ws, Message>, out: Out, vsn: Vsn) -> Result<(), ()> {
+    let frame = match out {
+        Out::Frame(f) => f,
+        Out::Shared(b) => match b.frame(vsn) {
+            Some(f) => f,
+            None => return Ok(()),
+        },
+        Out::Close(code, reason) => {
+            let frame = CloseFrame {
+                code: CloseCode::from(code),
+                reason: reason.into(),
             };
-            let authority = rest.split('/').next().unwrap_or("");
-            let origin_host = host_of(authority);
-            if is_loopback_host(origin_host) {
-                return true;
-            }
-            host.is_some_and(|h| host_of(h).eq_ignore_ascii_case(origin_host))
+            let _ = sink.send(Message::Close(Some(frame))).await;
+            return Err(());
         }
+    };
+    for f in ws_frames(frame) {
+        sink.feed(Message::Frame(f)).await.map_err(|_| ())?;
     }
-}
-
-fn is_capacity_error(e: &axum::Error) -> bool {
-    std::error::Error::source(e)
-        .and_then(|s| s.downcast_ref::<tungstenite::Error>())
-        .is_some_and(|t| matches!(t, tungstenite::Error::Capacity(_)))
-}
-
-fn to_message(frame: Frame) -> Message {
-    match frame {
-        Frame::Text(t) => Message::Text(t),
-        Frame::Binary(b) => Message::Binary(b),
-    }
+    Ok(())
 }
 
 async fn write_loop(
-    mut sink: SplitSink<WebSocket, Message>,
+    mut sink: SplitSink<Ws, Message>,
     mut rx: mpsc::Receiver<Out>,
-    vsn: Vsn,
+    conn: Arc<ConnHandle>,
 ) {
-    while let Some(first) = rx.recv().await {
-        let mut next = Some(first);
-        let mut batch = 0;
-        while let Some(out) = next.take() {
-            let msg = match out {
-                Out::Frame(f) => to_message(f),
-                Out::Shared(b) => match b.frame(vsn) {
-                    Some(f) => to_message(f),
-                    None => {
-                        next = rx.try_recv().ok();
-                        continue;
-                    }
-                },
-                Out::Close(code, reason) => {
-                    let frame = CloseFrame {
-                        code,
-                        reason: reason.into(),
-                    };
-                    let _ = sink.send(Message::Close(Some(frame))).await;
-                    return;
+    let vsn = conn.vsn;
+    let writing = async {
+        while let Some(first) = rx.recv().await {
+            feed(&mut sink, first, vsn).await?;
+            // Everything queued meanwhile goes out with the same flush.
+            for _ in 1..MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(out) => feed(&mut sink, out, vsn).await?,
+                    Err(_) => break,
                 }
-            };
-            if sink.feed(msg).await.is_err() {
-                return;
             }
-            batch += 1;
-            if batch < 256 {
-                next = rx.try_recv().ok();
-            }
+            sink.flush().await.map_err(|_| ())?;
         }
-        if sink.flush().await.is_err() {
-            return;
-        }
+        Ok::<(), ()>(())
+    };
+    let killed = tokio::select! {
+        _ = writing => false,
+        _ = conn.kill_writer.notified() => true,
+    };
+    if killed {
+        // Slow consumer: what is queued is dropped; the close frame follows whatever was
+        // already buffered (tungstenite keeps whole frames), if the client reads at all.
+        drop(rx);
+        let frame = CloseFrame {
+            code: CloseCode::from(close_code::TRY_AGAIN_LATER),
+            reason: "slow consumer".into(),
+        };
+        let _ = tokio::time::timeout(CLOSE_GRACE, sink.send(Message::Close(Some(frame)))).await;
     }
 }
 
@@ -233,17 +347,17 @@ enum End {
     Close(u16, &'static str),
     /// The client went away or closed; nothing to send.
     Gone,
-    /// Slow consumer: drop without waiting for the writer.
+    /// Slow consumer: the writer sends the close frame.
     Kill,
 }
 
-async fn run(
-    ws: WebSocket,
-    state: Arc<WsState>,
-    vsn: Vsn,
-    assigns: crate::socket::Assigns,
-    socket_id: Option<String>,
-) {
+async fn run(ws: Ws, state: Arc<WsState>, accepted: Accepted) {
+    let Accepted {
+        vsn,
+        assigns,
+        socket_id,
+        slot,
+    } = accepted;
     let endpoint = state.endpoint.clone();
     let cfg = endpoint.config().clone();
     let (out_tx, out_rx) = mpsc::channel(cfg.outbound_queue.max(1));
@@ -253,7 +367,7 @@ async fn run(
     tracing::debug!(conn = conn.id, ?vsn, "connected");
 
     let (sink, mut stream) = ws.split();
-    let mut writer = tokio::spawn(write_loop(sink, out_rx, vsn));
+    let mut writer = tokio::spawn(write_loop(sink, out_rx, Arc::clone(&conn)));
     let mut session = Session::new(
         endpoint.clone(),
         Arc::clone(&state.socket),
@@ -290,7 +404,7 @@ async fn run(
                         tracing::debug!(conn = conn.id, error = %e, "read error");
                         break End::Gone;
                     }
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
                     Some(Ok(Message::Text(t))) => decode_text(vsn, t.as_str()),
                     Some(Ok(Message::Binary(b))) => decode_binary(vsn, &b),
                 };
@@ -316,19 +430,21 @@ async fn run(
     session.close();
     endpoint.unregister(conn.id, socket_id.as_deref());
     drop(session);
-    match end {
-        End::Close(code, reason) if !conn.is_killed() => {
-            if conn.send(Out::Close(code, reason)) {
-                let grace = std::time::Duration::from_secs(5);
-                if tokio::time::timeout(grace, &mut writer).await.is_err() {
-                    writer.abort();
-                }
-            } else {
-                writer.abort();
-            }
-        }
-        _ => writer.abort(),
+    // A killed connection's writer is sending the 1013 close frame: let it.
+    let wait_writer = match end {
+        End::Kill => true,
+        _ if conn.is_killed() => true,
+        End::Close(code, reason) => conn.send(Out::Close(code, reason)) || conn.is_killed(),
+        End::Gone => false,
+    };
+    if !wait_writer
+        || tokio::time::timeout(CLOSE_GRACE, &mut writer)
+            .await
+            .is_err()
+    {
+        writer.abort();
     }
+    drop(slot);
     tracing::debug!(conn = conn.id, "closed");
 }
 
@@ -337,35 +453,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn origins() {
-        let c = OriginCheck::SameHost;
-        assert!(origin_allowed(&c, None, None));
-        assert!(origin_allowed(
-            &c,
-            Some("http://localhost:4000"),
-            Some("example.com")
-        ));
-        assert!(origin_allowed(&c, Some("http://127.0.0.1:9"), None));
-        assert!(origin_allowed(&c, Some("http://[::1]:9"), None));
-        assert!(origin_allowed(
-            &c,
-            Some("https://chat.example.com"),
-            Some("chat.example.com:443")
-        ));
-        assert!(!origin_allowed(
-            &c,
-            Some("https://evil.example"),
-            Some("chat.example.com")
-        ));
-        assert!(!origin_allowed(&c, Some("null"), Some("chat.example.com")));
-        assert!(origin_allowed(
-            &OriginCheck::Off,
-            Some("https://evil.example"),
-            None
-        ));
-        let allow = OriginCheck::Allow(vec!["https://a.example".into()]);
-        assert!(origin_allowed(&allow, Some("https://a.example"), None));
-        assert!(!origin_allowed(&allow, Some("https://b.example"), None));
+    fn big_frames_are_fragmented() {
+        let text = "é".repeat(FRAGMENT); // 2 × FRAGMENT bytes
+        let frames: Vec<_> = ws_frames(Frame::Text(text.clone().into())).collect();
+        assert_eq!(frames.len(), 2);
+        assert_eq!(frames[0].header().opcode, OpCode::Data(Data::Text));
+        assert!(!frames[0].header().is_final);
+        assert_eq!(frames[1].header().opcode, OpCode::Data(Data::Continue));
+        assert!(frames[1].header().is_final);
+        let joined: Vec<u8> = frames.iter().flat_map(|f| f.payload().to_vec()).collect();
+        assert_eq!(joined, text.as_bytes());
+        let one: Vec<_> = ws_frames(Frame::Binary(Bytes::from_static(&[1, 2]))).collect();
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[0].header().opcode, OpCode::Data(Data::Binary));
+        assert!(one[0].header().is_final);
+        let empty: Vec<_> = ws_frames(Frame::Text("".into())).collect();
+        assert_eq!(empty.len(), 1);
+        assert!(empty[0].header().is_final);
+        // exactly FRAGMENT bytes: one frame
+        let exact: Vec<_> = ws_frames(Frame::Binary(vec![0u8; FRAGMENT].into())).collect();
+        assert_eq!(exact.len(), 1);
     }
 
     #[test]
