@@ -3,7 +3,7 @@ import glue from "./wasm.js";
 
 export const Channel = glue.Channel;
 export const LongPoll = glue.LongPoll;
-export const Presence = glue.Presence;
+export { Presence } from "./presence.js";
 
 // The wasm cannot see the JS object its constructor fills in, so the socket is told once, and
 // `channel.socket` is then that same object (as in phoenix.js).

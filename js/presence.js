@@ -1,0 +1,491 @@
+// `Presence`: phoenix.js 1.8.16's API and observable behaviour, as a JavaScript facade over the
+// wasm core (src/core/presence.rs).
+//
+// This module owns the JavaScript objects (state objects, presences, metas, payloads, the user's
+// callbacks, `this`) and does the object plumbing: reading keys and `phx_ref`s, cloning, writing
+// the results. The decisions are the core's: which metas joined and which left (the `phx_ref`s
+// go to it numbered, see `RefIds`), and where every key of a state object sits in property order,
+// which is what `list()` returns and in which order.
+//
+// Why `list()` is fast: phoenix.js walks the state object on every call
+// (`Object.getOwnPropertyNames` of a 10,000-key dictionary object, then a lookup per key). Every
+// state object this module creates is a `Proxy` over a null-prototype object, with a record
+// (`Tracked`) that keeps the keys and the presences in two arrays in property order, patched at
+// the positions the core's tracker gives on every assignment and `delete`. `list()` is then a copy
+// of an array. The proxy has no `get`/`has`/`ownKeys` traps (reads go straight to the object); its
+// `defineProperty` and `deleteProperty` traps send the app's own changes
+// (`const s = p.state; s.c = x; delete s.a`) through the same tracker, so `list()` stays exact.
+// Objects this module did not create (a null-prototype state passed to `syncDiff`, an object
+// assigned to `presence.state`) are walked as phoenix.js does.
+import glue from "./wasm.js";
+
+const getNames = Object.getOwnPropertyNames;
+const getProto = Object.getPrototypeOf;
+const OBJECT_PROTO = Object.prototype;
+const ARRAY_PROTO = Array.prototype;
+const isArray = Array.isArray;
+
+function noop() {}
+
+// ---------------------------------------------------------------------------------------------
+// clone: `JSON.parse(JSON.stringify(obj))`, as phoenix.js's `Presence.clone`.
+
+// Thrown inside `copy` when a value needs JSON's own handling (toJSON, a Date, a boxed primitive,
+// a BigInt, a cycle, an odd prototype, a `__proto__` key...): the whole clone is then done by JSON.
+const BAIL = {};
+
+// The same result as JSON's round trip for plain data (objects with Object.prototype or no
+// prototype, arrays, strings, booleans, numbers, null), without the text in between.
+function copy(v, depth) {
+  if (v === null) return null;
+  switch (typeof v) {
+    case "string":
+    case "boolean":
+      return v;
+    case "number":
+      // NaN and ±Infinity become null; -0 becomes 0.
+      return v === v && v !== Infinity && v !== -Infinity ? v + 0 : null;
+    case "object":
+      break;
+    default:
+      throw BAIL;
+  }
+  if (depth > 100) throw BAIL;
+  if (isArray(v)) {
+    if (getProto(v) !== ARRAY_PROTO || "toJSON" in v) throw BAIL;
+    const n = v.length;
+    const out = [];
+    for (let i = 0; i < n; i++) {
+      const x = v[i];
+      const t = typeof x;
+      out[i] = t === "undefined" || t === "function" || t === "symbol" ? null : copy(x, depth + 1);
+    }
+    return out;
+  }
+  const proto = getProto(v);
+  if ((proto !== OBJECT_PROTO && proto !== null) || "toJSON" in v) throw BAIL;
+  const out = {};
+  // for-in lists the same keys as JSON (own enumerable strings, in order) as long as
+  // Object.prototype has no enumerable property (checked per clone).
+  for (const k in v) {
+    const x = v[k];
+    const t = typeof x;
+    if (t === "undefined" || t === "function" || t === "symbol") continue;
+    if (k === "__proto__") throw BAIL;
+    out[k] = copy(x, depth + 1);
+  }
+  return out;
+}
+
+function prototypeIsClean() {
+  for (const _ in {}) return false;
+  return true;
+}
+
+function clone(obj) {
+  const t = typeof obj;
+  if (t === "object" && prototypeIsClean()) {
+    try {
+      return copy(obj, 0);
+    } catch (e) {
+      if (e !== BAIL) throw e;
+    }
+  }
+  return JSON.parse(JSON.stringify(obj));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tracked state objects.
+
+// proxy -> its Tracked record.
+const records = new WeakMap();
+// Frees the core's tracker when a state object is collected.
+const registry =
+  typeof FinalizationRegistry === "function" ? new FinalizationRegistry((h) => glue.presence_untrack(h)) : null;
+
+// A state object created here: `target` (null prototype) behind a proxy whose handler is this
+// record, `keys`/`vals` in property order, `ver` bumped on every change, `walkers` counting the
+// `list(chooser)` walks that read `keys`/`vals` (a change then copies them first).
+class Tracked {
+  constructor(target, h) {
+    this.target = target;
+    this.h = h;
+    this.keys = [];
+    this.vals = [];
+    this.ver = 0;
+    this.walkers = 0;
+    this.lost = false;
+  }
+
+  // Proxy traps: changes the app makes through the state object.
+  defineProperty(t, key, desc) {
+    if (!Reflect.defineProperty(t, key, desc)) return false;
+    if (typeof key === "string") {
+      const now = Reflect.getOwnPropertyDescriptor(t, key);
+      if (!now || !("value" in now)) this.lose();
+      else this.placed(key, now.value);
+    }
+    return true;
+  }
+
+  deleteProperty(t, key) {
+    if (!Reflect.deleteProperty(t, key)) return false;
+    if (typeof key === "string") this.removed(key);
+    return true;
+  }
+
+  // `state[key] = value` from this module (strict mode: throws where phoenix.js would). (Not
+  // named `set`/`delete`: this object is the proxy handler, and those would be traps.)
+  put(key, value) {
+    this.target[key] = value;
+    this.placed(key, value);
+  }
+
+  // `delete state[key]` from this module.
+  drop(key) {
+    delete this.target[key];
+    this.removed(key);
+  }
+
+  unshare() {
+    this.keys = this.keys.slice();
+    this.vals = this.vals.slice();
+    this.walkers = 0;
+  }
+
+  placed(key, value) {
+    this.ver++;
+    if (this.lost) return;
+    const c = glue.presence_set(this.h, key);
+    if (c < 0) {
+      this.lose();
+      return;
+    }
+    if (this.walkers) this.unshare();
+    const pos = c >> 1;
+    if (c & 1) {
+      if (pos === this.keys.length) {
+        this.keys[pos] = key;
+        this.vals[pos] = value;
+      } else {
+        this.keys.splice(pos, 0, key);
+        this.vals.splice(pos, 0, value);
+      }
+    } else {
+      this.vals[pos] = value;
+    }
+  }
+
+  removed(key) {
+    this.ver++;
+    if (this.lost) return;
+    const c = glue.presence_delete(this.h, key);
+    if (c === -1) return;
+    if (c < 0) {
+      this.lose();
+      return;
+    }
+    if (this.walkers) this.unshare();
+    this.keys.splice(c, 1);
+    this.vals.splice(c, 1);
+  }
+
+  lose() {
+    this.ver++;
+    if (this.lost) return;
+    this.lost = true;
+    this.keys = [];
+    this.vals = [];
+    glue.presence_lose(this.h);
+  }
+}
+
+// A new, empty tracked state object (its proxy).
+function tracked(h = glue.presence_track()) {
+  const target = Object.create(null);
+  const rec = new Tracked(target, h);
+  const proxy = new Proxy(target, rec);
+  records.set(proxy, rec);
+  if (registry) registry.register(proxy, h);
+  return proxy;
+}
+
+// phoenix.js's `toNullProtoObj`, except that the new object is a tracked one.
+function toTracked(obj) {
+  if (getProto(obj) === null) return obj;
+  const names = getNames(obj);
+  const proxy = tracked();
+  const rec = records.get(proxy);
+  for (let i = 0; i < names.length; i++) rec.put(names[i], obj[names[i]]);
+  return proxy;
+}
+
+// phoenix.js's `toNullProtoObj`.
+function toNullProtoObj(obj) {
+  if (getProto(obj) === null) return obj;
+  const cleaned = Object.create(null);
+  const names = getNames(obj);
+  for (let i = 0; i < names.length; i++) cleaned[names[i]] = obj[names[i]];
+  return cleaned;
+}
+
+// `phx_ref` values as small integers for the core, for one operation: equal numbers for `===`
+// values (a Map compares like `===` except for NaN, which never equals anything: each NaN gets a
+// number of its own).
+class RefIds {
+  constructor() {
+    this.ids = new Map();
+    this.next = 0;
+  }
+  of(ref) {
+    if (ref !== ref) return this.next++;
+    let id = this.ids.get(ref);
+    if (id === undefined) {
+      id = this.next++;
+      this.ids.set(ref, id);
+    }
+    return id;
+  }
+}
+
+function pick(arr, indices) {
+  const out = [];
+  for (let i = 0; i < indices.length; i++) out[i] = arr[indices[i]];
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The algorithms' plumbing.
+
+function syncDiff(state, diff, onJoin, onLeave) {
+  state = toTracked(state);
+  const { joins, leaves } = clone(diff);
+  if (!onJoin) onJoin = noop;
+  if (!onLeave) onLeave = noop;
+  const rec = records.get(state);
+  const obj = rec ? rec.target : state;
+
+  const joinKeys = getNames(joins);
+  for (let i = 0; i < joinKeys.length; i++) {
+    const key = joinKeys[i];
+    const newPresence = joins[key];
+    const currentPresence = obj[key];
+    const copied = clone(newPresence);
+    if (rec) rec.put(key, copied);
+    else obj[key] = copied;
+    if (currentPresence) {
+      const ids = new RefIds();
+      const joined = obj[key].metas.map((m) => ids.of(m.phx_ref));
+      const curMetas = currentPresence.metas;
+      const cur = curMetas.map((m) => ids.of(m.phx_ref));
+      const kept = pick(curMetas, glue.presence_unmatched(cur, joined));
+      obj[key].metas.unshift(...kept);
+    }
+    onJoin(key, currentPresence, newPresence);
+  }
+
+  const leaveKeys = getNames(leaves);
+  for (let i = 0; i < leaveKeys.length; i++) {
+    const key = leaveKeys[i];
+    const leftPresence = leaves[key];
+    const currentPresence = obj[key];
+    if (!currentPresence) continue;
+    const ids = new RefIds();
+    const drop = leftPresence.metas.map((m) => ids.of(m.phx_ref));
+    const curMetas = currentPresence.metas;
+    const cur = curMetas.map((m) => ids.of(m.phx_ref));
+    currentPresence.metas = pick(curMetas, glue.presence_unmatched(cur, drop));
+    onLeave(key, currentPresence, leftPresence);
+    if (currentPresence.metas.length === 0) {
+      if (rec) rec.drop(key);
+      else delete obj[key];
+    }
+  }
+  return state;
+}
+
+function syncState(currentState, newState, onJoin, onLeave) {
+  const state = toTracked(clone(currentState));
+  newState = toNullProtoObj(newState);
+  const joins = Object.create(null);
+  const leaves = Object.create(null);
+  const rec = records.get(state);
+  const obj = rec ? rec.target : state;
+
+  // Presences gone from the new state.
+  if (rec && !rec.lost) {
+    const { keys, vals } = rec;
+    for (let i = 0; i < keys.length; i++) if (!newState[keys[i]]) leaves[keys[i]] = vals[i];
+  } else {
+    const keys = getNames(obj);
+    for (let i = 0; i < keys.length; i++) if (!newState[keys[i]]) leaves[keys[i]] = obj[keys[i]];
+  }
+
+  // Presences in both: the core compares their refs, all in one call. If reading a presence
+  // throws, phoenix.js has already updated the presences before it: so do we, then rethrow.
+  const newKeys = getNames(newState);
+  const ids = new RefIds();
+  const desc = [];
+  let end = newKeys.length;
+  let error = null;
+  for (let i = 0; i < newKeys.length; i++) {
+    const newPresence = newState[newKeys[i]];
+    const currentPresence = obj[newKeys[i]];
+    if (!currentPresence) continue;
+    try {
+      const newRefs = newPresence.metas.map((m) => ids.of(m.phx_ref));
+      const curRefs = currentPresence.metas.map((m) => ids.of(m.phx_ref));
+      desc.push(newRefs.length, ...newRefs, curRefs.length, ...curRefs);
+    } catch (e) {
+      end = i;
+      error = { e };
+      break;
+    }
+  }
+  const answer = desc.length ? glue.presence_sync_state(desc) : desc;
+  let at = 0;
+  for (let i = 0; i < end; i++) {
+    const key = newKeys[i];
+    const newPresence = newState[key];
+    const currentPresence = obj[key];
+    if (!currentPresence) {
+      joins[key] = newPresence;
+      continue;
+    }
+    const joined = answer.subarray(at + 1, at + 1 + answer[at]);
+    at += 1 + joined.length;
+    const left = answer.subarray(at + 1, at + 1 + answer[at]);
+    at += 1 + left.length;
+    const joinedMetas = pick(newPresence.metas, joined);
+    const leftMetas = pick(currentPresence.metas, left);
+    if (joinedMetas.length > 0) {
+      joins[key] = newPresence;
+      joins[key].metas = joinedMetas;
+    }
+    if (leftMetas.length > 0) {
+      leaves[key] = clone(currentPresence);
+      leaves[key].metas = leftMetas;
+    }
+  }
+  if (error) throw error.e;
+  return syncDiff(state, { joins, leaves }, onJoin, onLeave);
+}
+
+// phoenix.js's `Presence.map`: `Object.getOwnPropertyNames(obj).map(key => func(key, obj[key]))`.
+function map(obj, func) {
+  return getNames(obj).map((key) => func(key, obj[key]));
+}
+
+function list(presences, chooser) {
+  const rec = records.get(presences);
+  if (!rec || rec.lost) {
+    if (!chooser) return map(presences, (_key, presence) => presence);
+    return map(presences, (key, presence) => chooser(key, presence));
+  }
+  if (!chooser) return rec.vals.slice();
+  // As phoenix.js: the keys as they are now, each value read just before its chooser call (a
+  // chooser may change the state: after a change, values are read from the object).
+  const { keys, vals, ver, target } = rec;
+  const n = keys.length;
+  const out = [];
+  rec.walkers++;
+  try {
+    for (let i = 0; i < n; i++) out[i] = chooser(keys[i], rec.ver === ver ? vals[i] : target[keys[i]]);
+  } finally {
+    if (rec.keys === keys) rec.walkers--;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The class.
+
+/**
+ * Presence over a channel (or any object with `on(event, callback)` and `joinRef()`).
+ * @param {Channel} channel
+ * @param {Object} opts e.g. `{events: {state: "state", diff: "diff"}}`
+ */
+export class Presence {
+  constructor(channel, opts = {}) {
+    const events = opts.events || { state: "presence_state", diff: "presence_diff" };
+    this.state = tracked();
+    this.pendingDiffs = [];
+    this.channel = channel;
+    this.joinRef = null;
+    this.caller = {
+      onJoin: function () {},
+      onLeave: function () {},
+      onSync: function () {},
+    };
+
+    this.channel.on(events.state, (newState) => {
+      const { onJoin, onLeave, onSync } = this.caller;
+      this.joinRef = this.channel.joinRef();
+      this.state = Presence.syncState(this.state, newState, onJoin, onLeave);
+      // Diffs that came before this state, in order (the live array: the app may have added some).
+      this.pendingDiffs.forEach((diff) => {
+        this.state = Presence.syncDiff(this.state, diff, onJoin, onLeave);
+      });
+      this.pendingDiffs = [];
+      onSync();
+    });
+
+    this.channel.on(events.diff, (diff) => {
+      const { onJoin, onLeave, onSync } = this.caller;
+      if (this.inPendingSyncState()) {
+        this.pendingDiffs.push(diff);
+      } else {
+        this.state = Presence.syncDiff(this.state, diff, onJoin, onLeave);
+        onSync();
+      }
+    });
+  }
+
+  onJoin(callback) {
+    this.caller.onJoin = callback;
+  }
+
+  onLeave(callback) {
+    this.caller.onLeave = callback;
+  }
+
+  onSync(callback) {
+    this.caller.onSync = callback;
+  }
+
+  list(by) {
+    return Presence.list(this.state, by);
+  }
+
+  /** True from a (re)join until its presence_state: diffs are queued meanwhile. */
+  inPendingSyncState() {
+    return !this.joinRef || this.joinRef !== this.channel.joinRef();
+  }
+
+  /** Applies a full state (e.g. `presence_state`), calling onJoin/onLeave for the changes. */
+  static syncState(currentState, newState, onJoin, onLeave) {
+    return syncState(currentState, newState, onJoin, onLeave);
+  }
+
+  /** Applies a `{joins, leaves}` diff, calling onJoin per join, then onLeave per leave. */
+  static syncDiff(state, diff, onJoin, onLeave) {
+    return syncDiff(state, diff, onJoin, onLeave);
+  }
+
+  /** The presences, or `chooser(key, presence)` for each, in the state's key order. */
+  static list(presences, chooser) {
+    return list(presences, chooser);
+  }
+
+  static map(obj, func) {
+    return map(obj, func);
+  }
+
+  static toNullProtoObj(obj) {
+    return toNullProtoObj(obj);
+  }
+
+  static clone(obj) {
+    return clone(obj);
+  }
+}
