@@ -52,7 +52,7 @@ function copy(v, depth) {
   }
   if (depth > 100) throw BAIL;
   if (isArray(v)) {
-    if (getProto(v) !== ARRAY_PROTO || "toJSON" in v) throw BAIL;
+    if (getProto(v) !== ARRAY_PROTO || typeof v.toJSON === "function") throw BAIL;
     const n = v.length;
     const out = [];
     for (let i = 0; i < n; i++) {
@@ -63,7 +63,7 @@ function copy(v, depth) {
     return out;
   }
   const proto = getProto(v);
-  if ((proto !== OBJECT_PROTO && proto !== null) || "toJSON" in v) throw BAIL;
+  if ((proto !== OBJECT_PROTO && proto !== null) || typeof v.toJSON === "function") throw BAIL;
   const out = {};
   // for-in lists the same keys as JSON (own enumerable strings, in order) as long as
   // Object.prototype has no enumerable property (checked per clone).
@@ -75,6 +75,13 @@ function copy(v, depth) {
     out[k] = copy(x, depth + 1);
   }
   return out;
+}
+
+// A value JSON would write as a property of an object (BAIL for one it would leave out).
+function copyTop(v) {
+  const t = typeof v;
+  if (t === "undefined" || t === "function" || t === "symbol") throw BAIL;
+  return copy(v, 1);
 }
 
 function prototypeIsClean() {
@@ -115,6 +122,8 @@ class Tracked {
     this.ver = 0;
     this.walkers = 0;
     this.lost = false;
+    // False once the app defines a non-enumerable key (JSON would leave it out).
+    this.plain = true;
   }
 
   // Proxy traps: changes the app makes through the state object.
@@ -123,7 +132,10 @@ class Tracked {
     if (typeof key === "string") {
       const now = Reflect.getOwnPropertyDescriptor(t, key);
       if (!now || !("value" in now)) this.lose();
-      else this.placed(key, now.value);
+      else {
+        if (!now.enumerable) this.plain = false;
+        this.placed(key, now.value);
+      }
     }
     return true;
   }
@@ -229,22 +241,41 @@ function toNullProtoObj(obj) {
   return cleaned;
 }
 
-// `phx_ref` values as small integers for the core, for one operation: equal numbers for `===`
-// values (a Map compares like `===` except for NaN, which never equals anything: each NaN gets a
-// number of its own).
+// `phx_ref` values as small integers for the core, for one comparison: equal numbers for `===`
+// values. A few refs are compared by scanning (`===` itself, so NaN never equals anything), more
+// through a Map (which compares like `===` except for NaN: each NaN gets a number of its own).
 class RefIds {
   constructor() {
-    this.ids = new Map();
-    this.next = 0;
+    this.seen = [];
+    this.len = 0;
+    this.ids = null;
+  }
+  reset() {
+    this.len = 0;
+    this.ids = null;
   }
   of(ref) {
-    if (ref !== ref) return this.next++;
-    let id = this.ids.get(ref);
-    if (id === undefined) {
-      id = this.next++;
-      this.ids.set(ref, id);
+    const seen = this.seen;
+    const n = this.len;
+    if (this.ids === null) {
+      for (let i = 0; i < n; i++) if (seen[i] === ref) return i;
+      seen[n] = ref;
+      this.len = n + 1;
+      if (n === 16) {
+        const ids = (this.ids = new Map());
+        for (let i = 0; i <= n; i++) if (seen[i] === seen[i] && !ids.has(seen[i])) ids.set(seen[i], i);
+      }
+      return n;
     }
-    return id;
+    this.len = n + 1;
+    if (ref !== ref) return n;
+    const id = this.ids.get(ref);
+    if (id !== undefined) {
+      this.len = n;
+      return id;
+    }
+    this.ids.set(ref, n);
+    return n;
   }
 }
 
@@ -257,30 +288,72 @@ function pick(arr, indices) {
 // ---------------------------------------------------------------------------------------------
 // The algorithms' plumbing.
 
-function syncDiff(state, diff, onJoin, onLeave) {
-  state = toTracked(state);
-  const { joins, leaves } = clone(diff);
+// A growable list of u32 (what crosses to the core), reused between calls.
+class U32s {
+  constructor() {
+    this.buf = new Uint32Array(1024);
+    this.n = 0;
+    this.busy = false;
+  }
+  push(x) {
+    if (this.n === this.buf.length) {
+      const bigger = new Uint32Array(this.buf.length * 2);
+      bigger.set(this.buf);
+      this.buf = bigger;
+    }
+    this.buf[this.n++] = x;
+  }
+  view() {
+    return this.buf.subarray(0, this.n);
+  }
+}
+const shared = new U32s();
+
+// The refs of `metas` (`metas.map(m => m.phx_ref)`) as numbers, after their count. Plain arrays
+// are read in place; anything else goes through its own `map`, as in phoenix.js.
+function pushRefs(out, metas, ids) {
+  if (isArray(metas)) {
+    const n = metas.length;
+    out.push(n);
+    for (let j = 0; j < n; j++) out.push(ids.of(metas[j].phx_ref));
+  } else {
+    const refs = metas.map((m) => ids.of(m.phx_ref));
+    out.push(refs.length);
+    for (let j = 0; j < refs.length; j++) out.push(refs[j]);
+  }
+}
+
+// `metas.map(m => m.phx_ref)` as numbers.
+function refsOf(metas, ids) {
+  if (!isArray(metas)) return metas.map((m) => ids.of(m.phx_ref));
+  const out = [];
+  for (let j = 0; j < metas.length; j++) out[j] = ids.of(metas[j].phx_ref);
+  return out;
+}
+
+// `metas.filter(m => drop.indexOf(m.phx_ref) < 0)`, the core deciding which.
+function unmatched(metas, dropMetas) {
+  const ids = new RefIds();
+  const drop = refsOf(dropMetas, ids);
+  return pick(metas, glue.presence_unmatched(refsOf(metas, ids), drop));
+}
+
+// `syncDiff`'s two loops, over the joins (keys and already cloned presences) and then over the
+// leaves (a cloned object, listed only once the joins are done, as in phoenix.js).
+function applyDiff(state, joinKeys, joinPresences, leaves, onJoin, onLeave) {
   if (!onJoin) onJoin = noop;
   if (!onLeave) onLeave = noop;
   const rec = records.get(state);
   const obj = rec ? rec.target : state;
 
-  const joinKeys = getNames(joins);
   for (let i = 0; i < joinKeys.length; i++) {
     const key = joinKeys[i];
-    const newPresence = joins[key];
+    const newPresence = joinPresences[i];
     const currentPresence = obj[key];
     const copied = clone(newPresence);
     if (rec) rec.put(key, copied);
     else obj[key] = copied;
-    if (currentPresence) {
-      const ids = new RefIds();
-      const joined = obj[key].metas.map((m) => ids.of(m.phx_ref));
-      const curMetas = currentPresence.metas;
-      const cur = curMetas.map((m) => ids.of(m.phx_ref));
-      const kept = pick(curMetas, glue.presence_unmatched(cur, joined));
-      obj[key].metas.unshift(...kept);
-    }
+    if (currentPresence) obj[key].metas.unshift(...unmatched(currentPresence.metas, obj[key].metas));
     onJoin(key, currentPresence, newPresence);
   }
 
@@ -290,11 +363,7 @@ function syncDiff(state, diff, onJoin, onLeave) {
     const leftPresence = leaves[key];
     const currentPresence = obj[key];
     if (!currentPresence) continue;
-    const ids = new RefIds();
-    const drop = leftPresence.metas.map((m) => ids.of(m.phx_ref));
-    const curMetas = currentPresence.metas;
-    const cur = curMetas.map((m) => ids.of(m.phx_ref));
-    currentPresence.metas = pick(curMetas, glue.presence_unmatched(cur, drop));
+    currentPresence.metas = unmatched(currentPresence.metas, leftPresence.metas);
     onLeave(key, currentPresence, leftPresence);
     if (currentPresence.metas.length === 0) {
       if (rec) rec.drop(key);
@@ -304,71 +373,159 @@ function syncDiff(state, diff, onJoin, onLeave) {
   return state;
 }
 
+function syncDiff(state, diff, onJoin, onLeave) {
+  state = toTracked(state);
+  const { joins, leaves } = clone(diff);
+  const joinKeys = getNames(joins);
+  const joinPresences = [];
+  for (let i = 0; i < joinKeys.length; i++) joinPresences[i] = joins[joinKeys[i]];
+  return applyDiff(state, joinKeys, joinPresences, leaves, onJoin, onLeave);
+}
+
+// `toTracked(clone(current))` in one pass when `current` is a tracked object that JSON would
+// list exactly as its tracker does: the presences are copied straight into the new object, which
+// gets a copy of the tracker (same keys, same order). Otherwise `null`.
+function cloneTracked(current) {
+  const rec = records.get(current);
+  if (!rec || rec.lost || !rec.plain || !prototypeIsClean()) return null;
+  const { keys, vals, target } = rec;
+  if (typeof target.toJSON === "function") return null;
+  const n = keys.length;
+  const copies = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const v = vals[i];
+      const t = typeof v;
+      // JSON would leave the key out: not the same keys any more.
+      if (t === "undefined" || t === "function" || t === "symbol") return null;
+      copies[i] = copy(v, 1);
+    }
+  } catch (e) {
+    if (e !== BAIL) throw e;
+    return null;
+  }
+  const h = glue.presence_track_copy(rec.h);
+  if (h === 0xffffffff) return null;
+  const proxy = tracked(h);
+  const out = records.get(proxy);
+  for (let i = 0; i < n; i++) out.target[keys[i]] = copies[i];
+  out.keys = keys.slice();
+  out.vals = copies;
+  return proxy;
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
 function syncState(currentState, newState, onJoin, onLeave) {
-  const state = toTracked(clone(currentState));
-  newState = toNullProtoObj(newState);
-  const joins = Object.create(null);
+  const state = cloneTracked(currentState) || toTracked(clone(currentState));
+  // phoenix.js reads `newState` through a null-prototype copy: own properties only. Read in
+  // place instead (the same values: a payload is data, and is only read here).
+  const nullProto = getProto(newState) === null;
+  const newKeys = getNames(newState);
   const leaves = Object.create(null);
   const rec = records.get(state);
   const obj = rec ? rec.target : state;
 
   // Presences gone from the new state.
+  const gone = (key) => !(nullProto || hasOwn.call(newState, key)) || !newState[key];
   if (rec && !rec.lost) {
     const { keys, vals } = rec;
-    for (let i = 0; i < keys.length; i++) if (!newState[keys[i]]) leaves[keys[i]] = vals[i];
+    for (let i = 0; i < keys.length; i++) if (gone(keys[i])) leaves[keys[i]] = vals[i];
   } else {
     const keys = getNames(obj);
-    for (let i = 0; i < keys.length; i++) if (!newState[keys[i]]) leaves[keys[i]] = obj[keys[i]];
+    for (let i = 0; i < keys.length; i++) if (gone(keys[i])) leaves[keys[i]] = obj[keys[i]];
   }
 
   // Presences in both: the core compares their refs, all in one call. If reading a presence
   // throws, phoenix.js has already updated the presences before it: so do we, then rethrow.
-  const newKeys = getNames(newState);
+  const n = newKeys.length;
+  const news = [];
+  const curs = [];
   const ids = new RefIds();
-  const desc = [];
-  let end = newKeys.length;
+  // One buffer for all calls (a fresh one if this call re-enters from a `map` of odd metas).
+  const desc = shared.busy ? new U32s() : shared;
+  desc.busy = true;
+  desc.n = 0;
+  let end = n;
   let error = null;
-  for (let i = 0; i < newKeys.length; i++) {
-    const newPresence = newState[newKeys[i]];
-    const currentPresence = obj[newKeys[i]];
-    if (!currentPresence) continue;
-    try {
-      const newRefs = newPresence.metas.map((m) => ids.of(m.phx_ref));
-      const curRefs = currentPresence.metas.map((m) => ids.of(m.phx_ref));
-      desc.push(newRefs.length, ...newRefs, curRefs.length, ...curRefs);
-    } catch (e) {
-      end = i;
-      error = { e };
-      break;
+  try {
+    for (let i = 0; i < n; i++) {
+      const newPresence = (news[i] = newState[newKeys[i]]);
+      const currentPresence = (curs[i] = obj[newKeys[i]]);
+      if (!currentPresence) continue;
+      const mark = desc.n;
+      try {
+        ids.reset();
+        pushRefs(desc, newPresence.metas, ids);
+        pushRefs(desc, currentPresence.metas, ids);
+      } catch (e) {
+        desc.n = mark;
+        end = i;
+        error = { e };
+        break;
+      }
     }
+  } finally {
+    desc.busy = false;
   }
-  const answer = desc.length ? glue.presence_sync_state(desc) : desc;
+  const answer = desc.n ? glue.presence_sync_state(desc.view()) : desc.buf;
+
+  // The joins in `newState` order (as a `joins` object would list them: its keys are a
+  // subsequence of `newState`'s, which is in property order already).
+  const joinKeys = [];
+  const joinPresences = [];
   let at = 0;
   for (let i = 0; i < end; i++) {
     const key = newKeys[i];
-    const newPresence = newState[key];
-    const currentPresence = obj[key];
+    const newPresence = news[i];
+    const currentPresence = curs[i];
     if (!currentPresence) {
-      joins[key] = newPresence;
+      joinKeys.push(key);
+      joinPresences.push(newPresence);
       continue;
     }
-    const joined = answer.subarray(at + 1, at + 1 + answer[at]);
-    at += 1 + joined.length;
-    const left = answer.subarray(at + 1, at + 1 + answer[at]);
-    at += 1 + left.length;
-    const joinedMetas = pick(newPresence.metas, joined);
-    const leftMetas = pick(currentPresence.metas, left);
-    if (joinedMetas.length > 0) {
-      joins[key] = newPresence;
-      joins[key].metas = joinedMetas;
+    const joined = answer[at];
+    const joinedAt = at + 1;
+    at = joinedAt + joined;
+    const left = answer[at];
+    const leftAt = at + 1;
+    at = leftAt + left;
+    if (joined > 0) {
+      const metas = newPresence.metas;
+      const joinedMetas = [];
+      for (let j = 0; j < joined; j++) joinedMetas[j] = metas[answer[joinedAt + j]];
+      joinKeys.push(key);
+      joinPresences.push(newPresence);
+      newPresence.metas = joinedMetas;
     }
-    if (leftMetas.length > 0) {
+    if (left > 0) {
+      const metas = currentPresence.metas;
+      const leftMetas = [];
+      for (let j = 0; j < left; j++) leftMetas[j] = metas[answer[leftAt + j]];
       leaves[key] = clone(currentPresence);
       leaves[key].metas = leftMetas;
     }
   }
   if (error) throw error.e;
-  return syncDiff(state, { joins, leaves }, onJoin, onLeave);
+
+  // `syncDiff(state, {joins, leaves})` clones that diff: the joined presences one by one (the
+  // same objects JSON would make; if one needs JSON itself, the whole diff goes through it).
+  let joinClones;
+  if (prototypeIsClean()) {
+    joinClones = [];
+    try {
+      for (let i = 0; i < joinPresences.length; i++) joinClones[i] = copyTop(joinPresences[i]);
+    } catch (e) {
+      if (e !== BAIL) throw e;
+      joinClones = null;
+    }
+  }
+  if (!joinClones) {
+    const joins = Object.create(null);
+    for (let i = 0; i < joinKeys.length; i++) joins[joinKeys[i]] = joinPresences[i];
+    return syncDiff(state, { joins, leaves }, onJoin, onLeave);
+  }
+  return applyDiff(state, joinKeys, joinClones, clone(leaves), onJoin, onLeave);
 }
 
 // phoenix.js's `Presence.map`: `Object.getOwnPropertyNames(obj).map(key => func(key, obj[key]))`.

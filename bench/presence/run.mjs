@@ -13,7 +13,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { makeData, runOnce } from "./workload.mjs";
+import { makeData, runOnce, runStatic } from "./workload.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "..", "..");
@@ -25,14 +25,21 @@ const REPS = Number(argv.reps ?? 6);
 const MEMBERS = Number(argv.members ?? 10000);
 const DIFFS = Number(argv.diffs ?? 1000);
 const IN_NODE = Boolean(argv.node);
+// --only=<text>: only the workloads whose name contains it (results.json is then partial).
+const ONLY = typeof argv.only === "string" ? argv.only : null;
 const WORKLOADS = [
-  // The benchmark of the issue: string keys, list() with no chooser.
-  { name: "list()", keys: "string", chooser: "none" },
-  { name: "list() numeric keys", keys: "numeric", chooser: "none" },
-  { name: "list(chooser)", keys: "string", chooser: "firstMeta" },
-  // A reconnect: the timed presence_state is a second one for the same room.
-  { name: "reconnect: second presence_state, then list()", keys: "string", chooser: "none", resync: true },
-];
+  // The instance API (a Presence on a channel), onJoin/onLeave/onSync set, list() after each diff.
+  { name: "instance: list()", api: "instance", keys: "string", chooser: "none" },
+  { name: "instance: list() numeric keys", api: "instance", keys: "numeric", chooser: "none" },
+  { name: "instance: list(chooser)", api: "instance", keys: "string", chooser: "firstMeta" },
+  // The static API: syncState / syncDiff with onJoin/onLeave, Presence.list(state) after each.
+  { name: "static: list()", api: "static", keys: "string", chooser: "none" },
+  { name: "static: list(chooser)", api: "static", keys: "string", chooser: "firstMeta" },
+  // A reconnect: the timed presence_state is a second one for the same room (its own row:
+  // the presence_state + first list(), "state" below).
+  { name: "reconnect (instance): second presence_state, then list()", api: "instance", keys: "string", chooser: "none", resync: true },
+  { name: "reconnect (static): second syncState, then list()", api: "static", keys: "string", chooser: "none", resync: true },
+].filter((w) => !ONLY || w.name.includes(ONLY));
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -43,13 +50,13 @@ const r2 = (x) => Math.round(x * 100) / 100;
 const r4 = (x) => Number(x.toPrecision(4));
 
 // The same loop runs in the page (as a string, with the two modules imported there) and in Node.
-async function measure(run, impls, data, chooser, resync) {
+async function measure(run, impls, data, api, chooser, resync) {
   const runs = { "phoenix.js": [], "phoenix-wasm": [] };
   const prints = new Set();
   for (let rep = 0; rep < REPS; rep++) {
     const order = rep % 2 === 0 ? ["phoenix.js", "phoenix-wasm"] : ["phoenix-wasm", "phoenix.js"];
     for (const name of order) {
-      const r = await run(impls[name], data, chooser, resync);
+      const r = await run(impls[name], data, api, chooser, resync);
       runs[name].push(r);
       prints.add(`${r.check}/${r.synced}/${r.fingerprint}`);
     }
@@ -111,16 +118,16 @@ async function inChromium() {
     await page.goto(base + "/");
     await page.evaluate(async () => {
       const [js, wasm, wl] = await Promise.all([import("/phoenix.mjs"), import("/phoenix-wasm.mjs"), import("/workload.mjs")]);
-      window.__bench = { impls: { "phoenix.js": js.Presence, "phoenix-wasm": wasm.Presence }, runOnce: wl.runOnce };
+      window.__bench = { impls: { "phoenix.js": js.Presence, "phoenix-wasm": wasm.Presence }, instance: wl.runOnce, static: wl.runStatic };
     });
     const browser = await page.evaluate(() => navigator.userAgent);
-    const run = (implName, data, chooser, resync) =>
-      page.evaluate(([n, c, r]) => window.__bench.runOnce(window.__bench.impls[n], window.__data, c, r), [implName, chooser, resync]);
+    const run = (implName, data, api, chooser, resync) =>
+      page.evaluate(([n, a, c, r]) => window.__bench[a](window.__bench.impls[n], window.__data, c, r), [implName, api, chooser, resync]);
     const results = {};
     for (const w of WORKLOADS) {
       const data = makeData({ members: MEMBERS, diffs: DIFFS, keys: w.keys });
       await page.evaluate((d) => { window.__data = d; }, data);
-      results[w.name] = await measure(run, { "phoenix.js": "phoenix.js", "phoenix-wasm": "phoenix-wasm" }, data, w.chooser, !!w.resync);
+      results[w.name] = await measure(run, { "phoenix.js": "phoenix.js", "phoenix-wasm": "phoenix-wasm" }, data, w.api, w.chooser, !!w.resync);
       console.log(w.name, JSON.stringify(results[w.name]));
     }
     return { environment: "chromium", browser, results };
@@ -138,7 +145,8 @@ async function inNode() {
   const results = {};
   for (const w of WORKLOADS) {
     const data = makeData({ members: MEMBERS, diffs: DIFFS, keys: w.keys });
-    results[w.name] = await measure(async (P, d, c, r) => runOnce(P, d, c, r), impls, data, w.chooser, !!w.resync);
+    const runners = { instance: runOnce, static: runStatic };
+    results[w.name] = await measure(async (P, d, a, c, r) => runners[a](P, d, c, r), impls, data, w.api, w.chooser, !!w.resync);
     console.log(w.name, JSON.stringify(results[w.name]));
   }
   return { environment: "node", node: process.version, results };

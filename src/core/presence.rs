@@ -338,21 +338,29 @@ impl Trackers {
 /// so that equal numbers mean `===` values (every `NaN` gets a number of its own, as
 /// `NaN !== NaN`). Linear for the usual one or two metas, hashed for long lists.
 pub fn unmatched(refs: &[u32], drop: &[u32]) -> Vec<u32> {
-    let keep = |i: usize| u32::try_from(i).ok();
-    if drop.len() <= 8 {
-        return refs
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| !drop.contains(r))
-            .filter_map(|(i, _)| keep(i))
-            .collect();
+    let mut out = Vec::with_capacity(refs.len());
+    push_unmatched(&mut out, refs, drop);
+    out
+}
+
+/// [`unmatched`], appended to `out`.
+fn push_unmatched(out: &mut Vec<u32>, refs: &[u32], drop: &[u32]) {
+    if drop.len() <= 16 {
+        out.extend(
+            (0u32..)
+                .zip(refs)
+                .filter(|(_, r)| !drop.contains(r))
+                .map(|(i, _)| i),
+        );
+        return;
     }
     let set: std::collections::HashSet<u32> = drop.iter().copied().collect();
-    refs.iter()
-        .enumerate()
-        .filter(|(_, r)| !set.contains(r))
-        .filter_map(|(i, _)| keep(i))
-        .collect()
+    out.extend(
+        (0u32..)
+            .zip(refs)
+            .filter(|(_, r)| !set.contains(r))
+            .map(|(i, _)| i),
+    );
 }
 
 /// `syncState`'s comparison of the presences present in both the current and the new state.
@@ -364,9 +372,7 @@ pub fn unmatched(refs: &[u32], drop: &[u32]) -> Vec<u32> {
 /// metas whose ref is not among the new ones) and their indices in the current metas. `None` when
 /// `desc` is malformed.
 pub fn sync_state_metas(desc: &[u32]) -> Option<Vec<u32>> {
-    let mut out = Vec::with_capacity(desc.len() / 2 + 4);
-    let mut rest = desc;
-    let take = |rest: &mut &[u32]| -> Option<Vec<u32>> {
+    fn take<'a>(rest: &mut &'a [u32]) -> Option<&'a [u32]> {
         let (&n, tail) = rest.split_first()?;
         let n = n as usize;
         if tail.len() < n {
@@ -374,17 +380,21 @@ pub fn sync_state_metas(desc: &[u32]) -> Option<Vec<u32>> {
         }
         let (refs, tail) = tail.split_at(n);
         *rest = tail;
-        Some(refs.to_vec())
-    };
+        Some(refs)
+    }
+    let mut out = Vec::with_capacity(desc.len() / 2 + 4);
+    let mut rest = desc;
     while !rest.is_empty() {
         let new_refs = take(&mut rest)?;
         let cur_refs = take(&mut rest)?;
-        for part in [
-            unmatched(&new_refs, &cur_refs),
-            unmatched(&cur_refs, &new_refs),
-        ] {
-            out.push(u32::try_from(part.len()).ok()?);
-            out.extend(part);
+        for (refs, other) in [(new_refs, cur_refs), (cur_refs, new_refs)] {
+            let at = out.len();
+            out.push(0);
+            push_unmatched(&mut out, refs, other);
+            let n = u32::try_from(out.len() - at - 1).ok()?;
+            if let Some(slot) = out.get_mut(at) {
+                *slot = n;
+            }
         }
     }
     Some(out)
