@@ -77,11 +77,47 @@ function copy(v, depth) {
   return out;
 }
 
-// A value JSON would write as a property of an object (BAIL for one it would leave out).
-function copyTop(v) {
-  const t = typeof v;
-  if (t === "undefined" || t === "function" || t === "symbol") throw BAIL;
-  return copy(v, 1);
+// `copy` made twice in one walk: returns one copy, leaves the other in `second`.
+let second = null;
+function copyTwice(v, depth) {
+  if (v === null || typeof v !== "object") {
+    second = copy(v, depth);
+    return second;
+  }
+  if (depth > 100) throw BAIL;
+  if (isArray(v)) {
+    if (getProto(v) !== ARRAY_PROTO || typeof v.toJSON === "function") throw BAIL;
+    const n = v.length;
+    const a = [];
+    const b = [];
+    for (let i = 0; i < n; i++) {
+      const x = v[i];
+      const t = typeof x;
+      if (t === "undefined" || t === "function" || t === "symbol") {
+        a[i] = null;
+        b[i] = null;
+      } else {
+        a[i] = copyTwice(x, depth + 1);
+        b[i] = second;
+      }
+    }
+    second = b;
+    return a;
+  }
+  const proto = getProto(v);
+  if ((proto !== OBJECT_PROTO && proto !== null) || typeof v.toJSON === "function") throw BAIL;
+  const a = {};
+  const b = {};
+  for (const k in v) {
+    const x = v[k];
+    const t = typeof x;
+    if (t === "undefined" || t === "function" || t === "symbol") continue;
+    if (k === "__proto__") throw BAIL;
+    a[k] = copyTwice(x, depth + 1);
+    b[k] = second;
+  }
+  second = b;
+  return a;
 }
 
 function prototypeIsClean() {
@@ -339,8 +375,10 @@ function unmatched(metas, dropMetas) {
 }
 
 // `syncDiff`'s two loops, over the joins (keys and already cloned presences) and then over the
-// leaves (a cloned object, listed only once the joins are done, as in phoenix.js).
-function applyDiff(state, joinKeys, joinPresences, leaves, onJoin, onLeave) {
+// leaves (a cloned object, listed only once the joins are done, as in phoenix.js). `copies`, if
+// given, holds the clone of each joined presence for the state (made ahead: unobservable, as the
+// app cannot reach a presence before its onJoin).
+function applyDiff(state, joinKeys, joinPresences, leaves, onJoin, onLeave, copies) {
   if (!onJoin) onJoin = noop;
   if (!onLeave) onLeave = noop;
   const rec = records.get(state);
@@ -350,7 +388,7 @@ function applyDiff(state, joinKeys, joinPresences, leaves, onJoin, onLeave) {
     const key = joinKeys[i];
     const newPresence = joinPresences[i];
     const currentPresence = obj[key];
-    const copied = clone(newPresence);
+    const copied = copies ? copies[i] : clone(newPresence);
     if (rec) rec.put(key, copied);
     else obj[key] = copied;
     if (currentPresence) obj[key].metas.unshift(...unmatched(currentPresence.metas, obj[key].metas));
@@ -510,14 +548,24 @@ function syncState(currentState, newState, onJoin, onLeave) {
 
   // `syncDiff(state, {joins, leaves})` clones that diff: the joined presences one by one (the
   // same objects JSON would make; if one needs JSON itself, the whole diff goes through it).
-  let joinClones;
+  let joinClones = null;
+  const stateCopies = [];
   if (prototypeIsClean()) {
     joinClones = [];
     try {
-      for (let i = 0; i < joinPresences.length; i++) joinClones[i] = copyTop(joinPresences[i]);
+      for (let i = 0; i < joinPresences.length; i++) {
+        const p = joinPresences[i];
+        const t = typeof p;
+        // JSON would leave the key out of the diff: not the same joins any more.
+        if (t === "undefined" || t === "function" || t === "symbol") throw BAIL;
+        joinClones[i] = copyTwice(p, 1);
+        stateCopies[i] = second;
+      }
     } catch (e) {
       if (e !== BAIL) throw e;
       joinClones = null;
+    } finally {
+      second = null;
     }
   }
   if (!joinClones) {
@@ -525,7 +573,7 @@ function syncState(currentState, newState, onJoin, onLeave) {
     for (let i = 0; i < joinKeys.length; i++) joins[joinKeys[i]] = joinPresences[i];
     return syncDiff(state, { joins, leaves }, onJoin, onLeave);
   }
-  return applyDiff(state, joinKeys, joinClones, clone(leaves), onJoin, onLeave);
+  return applyDiff(state, joinKeys, joinClones, clone(leaves), onJoin, onLeave, stateCopies);
 }
 
 // phoenix.js's `Presence.map`: `Object.getOwnPropertyNames(obj).map(key => func(key, obj[key]))`.
