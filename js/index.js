@@ -11,7 +11,7 @@ export {LongPoll};
 // transport without WebSocket, for longPollFallbackMs, getLongPollTransport() and
 // `transport === LongPoll`.
 glue.set_long_poll_class(LongPoll);
-export const Presence = glue.Presence;
+export { Presence } from "./presence.js";
 
 // The wasm cannot see the JS object its constructor fills in, so the socket is told once, and
 // `channel.socket` is then that same object (as in phoenix.js).

@@ -90,6 +90,13 @@ export function runOnce(Presence, data, chooser = "none", resync = false, now = 
   const presence = new Presence(ch);
   let synced = 0;
   presence.onSync(() => synced++);
+  // An app's callbacks: count joins and leaves (one check digit each).
+  presence.onJoin((key, current) => {
+    synced += current ? 2 : 1;
+  });
+  presence.onLeave((key, current) => {
+    synced += current.metas.length ? 3 : 4;
+  });
   if (resync) {
     ch.handlers.presence_state(firstPayload);
     presence.list(by);
@@ -107,5 +114,42 @@ export function runOnce(Presence, data, chooser = "none", resync = false, now = 
   }
   const t2 = now();
   const last = presence.list((id, p) => id + ":" + p.metas.map((m) => m.phx_ref).join(","));
+  return {stateMs: t1 - t0, diffsMs: t2 - t1, totalMs: t2 - t0, check, synced, fingerprint: last.length + ":" + last.slice(0, 3).join("|") + ":" + last.slice(-3).join("|")};
+}
+
+// The same workload through the static API, as apps without a channel-bound Presence use it:
+// `state = Presence.syncState(state, payload, onJoin, onLeave)`, then `Presence.syncDiff` per
+// diff and `Presence.list(state)` after each. With `resync`, the timed syncState is a second
+// one of the same room into the state already there.
+export function runStatic(Presence, data, chooser = "none", resync = false, now = () => performance.now()) {
+  const statePayload = JSON.parse(data.stateText);
+  const firstPayload = resync ? JSON.parse(data.stateText) : null;
+  const diffPayloads = data.diffTexts.map((t) => JSON.parse(t));
+  const by = CHOOSERS[chooser];
+  let synced = 0;
+  const onJoin = (key, current) => {
+    synced += current ? 2 : 1;
+  };
+  const onLeave = (key, current) => {
+    synced += current.metas.length ? 3 : 4;
+  };
+  let state = {};
+  if (resync) {
+    state = Presence.syncState(state, firstPayload, onJoin, onLeave);
+    Presence.list(state, by);
+  }
+  const t0 = now();
+  state = Presence.syncState(state, statePayload, onJoin, onLeave);
+  const first = Presence.list(state, by);
+  const t1 = now();
+  let check = first.length;
+  for (const diff of diffPayloads) {
+    state = Presence.syncDiff(state, diff, onJoin, onLeave);
+    synced++;
+    const list = Presence.list(state, by);
+    check += list.length;
+  }
+  const t2 = now();
+  const last = Presence.list(state, (id, p) => id + ":" + p.metas.map((m) => m.phx_ref).join(","));
   return {stateMs: t1 - t0, diffsMs: t2 - t1, totalMs: t2 - t0, check, synced, fingerprint: last.length + ":" + last.slice(0, 3).join("|") + ":" + last.slice(-3).join("|")};
 }

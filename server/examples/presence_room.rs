@@ -6,7 +6,7 @@
 //! ```
 //!
 //! It spawns the server binary on 127.0.0.1:0 and runs three phases against one `room:` topic of
-//! the demo app (DEMO.md), with N WebSocket clients (v2 JSON), each a different user:
+//! the demo app (docs/protocol.md#demo-contract), with N WebSocket clients (v2 JSON), each a different user:
 //!
 //! 1. **join + settle**: the clients connect and join (`--concurrency` joins in flight). Every join
 //!    tracks a presence, so the server pushes a `presence_diff` to everyone already in the room

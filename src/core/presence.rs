@@ -1,16 +1,55 @@
-//! Presence helpers that need no JavaScript: JavaScript's own-property order, kept as an index.
+//! Presence's decisions (phoenix.js 1.8.16 `presence.js`), with no JavaScript: the order of the
+//! keys of a state object, which metas joined and which left.
 //!
-//! phoenix.js keeps presence state in null-prototype objects and walks them with
-//! `Object.getOwnPropertyNames`, so every observable order (the `list()` result, the order of
-//! `onJoin`/`onLeave` calls) is the ordinary-object property order of ECMAScript
-//! (`OrdinaryOwnPropertyKeys`): first the keys that are *array indices* (canonical decimal strings
-//! of integers `0 ..= 2^32 - 2`) in ascending numeric order, then the other string keys in the
-//! order they were created. Deleting a string key and creating it again moves it to the end.
+//! The facade (`js/presence.js`) owns the JavaScript objects (states, presences, metas, the
+//! callbacks) and does the object plumbing; it hands this module compact descriptions (property
+//! keys, `phx_ref`s numbered per operation) and applies the answers:
 //!
-//! [`KeyOrder`] mirrors that order for a set of keys, so the shell can keep the presences of a
-//! state object in an array in exactly the order JavaScript would list them, and update that
-//! array by position on each join and leave instead of listing the whole object again.
+//! - **Key order.** phoenix.js keeps presence state in null-prototype objects and walks them with
+//!   `Object.getOwnPropertyNames`, so every observable order (the `list()` result, the order of
+//!   `onJoin`/`onLeave` calls) is the ordinary-object property order of ECMAScript
+//!   (`OrdinaryOwnPropertyKeys`): first the keys that are *array indices* (canonical decimal
+//!   strings of integers `0 ..= 2^32 - 2`) in ascending numeric order, then the other string keys
+//!   in the order they were created. Deleting a string key and creating it again moves it to the
+//!   end. [`KeyOrder`] mirrors that order, and a [`Tracker`] per state object tells the facade
+//!   where each assignment or `delete` lands, so `list()` is a copy of an array kept in order
+//!   instead of a walk of a 10,000-key dictionary object.
+//! - **Metas.** `syncDiff` keeps the current metas whose `phx_ref` is not among the joined ones
+//!   and drops the left ones; `syncState` finds the joined and the left metas of every presence
+//!   in both states: [`unmatched`] and [`sync_state_metas`].
+//!
+//! Changes the app makes to a state object (`const s = p.state; s.c = x; delete s.a`) reach the
+//! tracker through the facade's proxy traps, exactly like the facade's own changes, so `list()`
+//! stays exact (tested in `core::tests::presence`).
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A small, fast hasher for property keys (FxHash's multiply-rotate): keys come from the server,
+/// but a collision only costs time, and the table of one state object is rebuilt when the object
+/// is replaced. SipHash, the default, is several times slower in wasm.
+#[derive(Clone, Copy, Default)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 /// The array index a property key denotes, if any: `"0"`, `"7"`, `"4294967294"`; not `"01"`,
 /// `"-1"`, `"+1"`, `"1.0"` or `"4294967295"` (2^32 - 1 is not an array index).
@@ -55,19 +94,22 @@ pub struct KeyOrder {
     /// Creation sequence numbers of the live string keys, ascending.
     strs: Vec<u64>,
     /// String key -> its creation sequence number.
-    seq_of: HashMap<Box<str>, u64>,
+    seq_of: HashMap<Box<str>, u64, BuildHasherDefault<KeyHasher>>,
     next_seq: u64,
 }
 
 impl KeyOrder {
+    /// No keys.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// The number of keys.
     pub fn len(&self) -> usize {
         self.ints.len() + self.strs.len()
     }
 
+    /// Whether there are no keys.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -91,6 +133,7 @@ impl KeyOrder {
         }
     }
 
+    /// Whether `key` is present.
     pub fn contains(&self, key: &str) -> bool {
         self.position(key).is_some()
     }
@@ -140,93 +183,249 @@ impl KeyOrder {
     }
 }
 
-/// Strict equality of `phx_ref` values, for the parts that Rust can decide alone.
-/// `indexOf` compares with `===`: strings by content, numbers by value (`NaN` never matches,
-/// `0 === -0`), everything else by identity (which only the host can decide).
-#[derive(Clone, Debug, PartialEq)]
-pub enum RefKind {
-    Str(String),
-    Num(f64),
-    /// Anything else (and strings that did not convert losslessly): ask the host.
-    Other,
+/// What happened to a key on `state[key] = value`, in property order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// A new key, now at this position (the facade inserts there).
+    Insert(usize),
+    /// An existing key at this position (the facade replaces the value there).
+    Replace(usize),
+    /// The tracker no longer follows the object: the facade must walk the object itself.
+    Lost,
 }
 
-/// `Some(answer)` when Rust can decide `a === b`, `None` when the host must.
-pub fn strict_eq(a: &RefKind, b: &RefKind) -> Option<bool> {
-    match (a, b) {
-        (RefKind::Str(x), RefKind::Str(y)) => Some(x == y),
-        (RefKind::Num(x), RefKind::Num(y)) => Some(x == y),
-        (RefKind::Str(_), RefKind::Num(_)) | (RefKind::Num(_), RefKind::Str(_)) => Some(false),
-        _ => None,
-    }
-}
-
-/// Parses the output of `JSON.stringify` for an array of strings (`["a","b\"c"]`), so that many
-/// property names cross from JavaScript as one string. `None` for anything else, and for names
-/// with lone surrogates (a Rust string cannot hold them; the caller then stops mirroring).
-pub fn parse_json_string_array(text: &str) -> Option<Vec<String>> {
-    let mut out = Vec::new();
-    let mut it = text.chars().peekable();
-    if it.next()? != '[' {
-        return None;
-    }
-    if it.peek() == Some(&']') {
-        it.next();
-        return if it.next().is_none() { Some(out) } else { None };
-    }
-    loop {
-        if it.next()? != '"' {
-            return None;
+impl Placement {
+    /// The placement as one integer for the wasm boundary: `2 * pos + 1` for an insert,
+    /// `2 * pos` for a replace, `-1` when lost.
+    pub fn code(self) -> i32 {
+        let enc = |pos: usize, new: bool| {
+            i32::try_from(pos)
+                .ok()
+                .and_then(|p| p.checked_mul(2))
+                .map_or(-1, |p| p + i32::from(new))
+        };
+        match self {
+            Placement::Insert(p) => enc(p, true),
+            Placement::Replace(p) => enc(p, false),
+            Placement::Lost => -1,
         }
-        let mut s = String::new();
-        loop {
-            match it.next()? {
-                '"' => break,
-                '\\' => match it.next()? {
-                    '"' => s.push('"'),
-                    '\\' => s.push('\\'),
-                    '/' => s.push('/'),
-                    'b' => s.push('\u{8}'),
-                    'f' => s.push('\u{c}'),
-                    'n' => s.push('\n'),
-                    'r' => s.push('\r'),
-                    't' => s.push('\t'),
-                    'u' => {
-                        let hi = hex4(&mut it)?;
-                        let c = if (0xD800..0xDC00).contains(&hi) {
-                            if it.next()? != '\\' || it.next()? != 'u' {
-                                return None;
-                            }
-                            let lo = hex4(&mut it)?;
-                            if !(0xDC00..0xE000).contains(&lo) {
-                                return None;
-                            }
-                            char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))?
-                        } else {
-                            char::from_u32(hi)?
-                        };
-                        s.push(c);
-                    }
-                    _ => return None,
-                },
-                c => s.push(c),
+    }
+}
+
+/// What happened to a key on `delete state[key]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Removal {
+    /// The key was at this position (the facade removes it there).
+    At(usize),
+    /// There was no such key: nothing changes.
+    Absent,
+    /// The tracker no longer follows the object.
+    Lost,
+}
+
+impl Removal {
+    /// The removal as one integer for the wasm boundary: the position, `-1` absent, `-2` lost.
+    pub fn code(self) -> i32 {
+        match self {
+            Removal::At(p) => i32::try_from(p).unwrap_or(-2),
+            Removal::Absent => -1,
+            Removal::Lost => -2,
+        }
+    }
+}
+
+/// The keys of one presence state object, in `Object.getOwnPropertyNames` order.
+///
+/// The facade keeps, next to each state object it creates, the keys and presences as two arrays
+/// in property order, so that `list()` needs no walk of the object. Every change to the object —
+/// by `syncDiff`, or by the app through the state proxy's traps — is told to the tracker first,
+/// and the tracker says where the facade's arrays change ([`Placement`], [`Removal`]). Once the
+/// tracker cannot follow a key exactly (a key that did not survive the trip to a Rust string, or
+/// anything the facade reports with [`Tracker::lose`]), it stays lost, and the facade walks the
+/// object on every `list()` as phoenix.js does.
+#[derive(Clone, Debug, Default)]
+pub struct Tracker {
+    order: KeyOrder,
+    lost: bool,
+}
+
+impl Tracker {
+    /// A tracker for an empty object.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether the tracker has stopped following its object.
+    pub fn is_lost(&self) -> bool {
+        self.lost
+    }
+
+    /// Stops following the object for good (an accessor property, a new prototype...).
+    pub fn lose(&mut self) {
+        self.lost = true;
+        self.order = KeyOrder::new();
+    }
+
+    /// The number of keys followed.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Whether no key is followed.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// `state[key] = value`, or `Object.defineProperty` of a data property.
+    ///
+    /// A key holding U+FFFD may stand for a JavaScript string with lone surrogates (the boundary
+    /// replaces them), which would make distinct keys equal here: the tracker is lost.
+    pub fn set(&mut self, key: &str) -> Placement {
+        if self.lost {
+            return Placement::Lost;
+        }
+        if key.contains('\u{FFFD}') {
+            self.lose();
+            return Placement::Lost;
+        }
+        match self.order.insert(key) {
+            (p, true) => Placement::Insert(p),
+            (p, false) => Placement::Replace(p),
+        }
+    }
+
+    /// `delete state[key]`.
+    pub fn delete(&mut self, key: &str) -> Removal {
+        if self.lost {
+            return Removal::Lost;
+        }
+        if key.contains('\u{FFFD}') {
+            self.lose();
+            return Removal::Lost;
+        }
+        self.order.remove(key).map_or(Removal::Absent, Removal::At)
+    }
+}
+
+/// Trackers by integer handle (the facade names a tracker by its handle; handles are reused
+/// after [`Trackers::free`]).
+#[derive(Debug, Default)]
+pub struct Trackers {
+    slots: Vec<Option<Tracker>>,
+    free: Vec<u32>,
+}
+
+impl Trackers {
+    /// No trackers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Stores `t` and returns its handle.
+    pub fn add(&mut self, t: Tracker) -> u32 {
+        if let Some(h) = self.free.pop() {
+            if let Some(slot) = self.slots.get_mut(h as usize) {
+                *slot = Some(t);
+                return h;
             }
         }
-        out.push(s);
-        match it.next()? {
-            ',' => continue,
-            ']' => return if it.next().is_none() { Some(out) } else { None },
-            _ => return None,
+        self.slots.push(Some(t));
+        u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
+    }
+
+    /// The tracker of handle `h`, if it exists.
+    pub fn get_mut(&mut self, h: u32) -> Option<&mut Tracker> {
+        self.slots.get_mut(h as usize)?.as_mut()
+    }
+
+    /// A new handle for a copy of tracker `h` (an object created with the same keys in the same
+    /// order), if `h` exists.
+    pub fn copy(&mut self, h: u32) -> Option<u32> {
+        let t = self.slots.get(h as usize)?.as_ref()?.clone();
+        Some(self.add(t))
+    }
+
+    /// Forgets tracker `h` (its object was collected). Unknown handles are ignored.
+    pub fn free(&mut self, h: u32) {
+        if let Some(slot) = self.slots.get_mut(h as usize) {
+            if slot.take().is_some() {
+                self.free.push(h);
+            }
         }
+    }
+
+    /// How many trackers exist.
+    pub fn live(&self) -> usize {
+        self.slots.iter().filter(|s| s.is_some()).count()
     }
 }
 
-fn hex4(it: &mut impl Iterator<Item = char>) -> Option<u32> {
-    let mut v = 0;
-    for _ in 0..4 {
-        v = v * 16 + it.next()?.to_digit(16)?;
+/// `metas.filter(m => drop.indexOf(m.phx_ref) < 0)`, as the indices of the metas kept.
+///
+/// `phx_ref`s arrive as small integers: the facade numbers the distinct values of one operation
+/// so that equal numbers mean `===` values (every `NaN` gets a number of its own, as
+/// `NaN !== NaN`). Linear for the usual one or two metas, hashed for long lists.
+pub fn unmatched(refs: &[u32], drop: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(refs.len());
+    push_unmatched(&mut out, refs, drop);
+    out
+}
+
+/// [`unmatched`], appended to `out`.
+fn push_unmatched(out: &mut Vec<u32>, refs: &[u32], drop: &[u32]) {
+    if drop.len() <= 16 {
+        out.extend(
+            (0u32..)
+                .zip(refs)
+                .filter(|(_, r)| !drop.contains(r))
+                .map(|(i, _)| i),
+        );
+        return;
     }
-    Some(v)
+    let set: std::collections::HashSet<u32> = drop.iter().copied().collect();
+    out.extend(
+        (0u32..)
+            .zip(refs)
+            .filter(|(_, r)| !set.contains(r))
+            .map(|(i, _)| i),
+    );
+}
+
+/// `syncState`'s comparison of the presences present in both the current and the new state.
+///
+/// `desc` holds, for each such key in `newState` order: the number of new metas, their ref
+/// numbers (see [`unmatched`]), the number of current metas, their ref numbers. The answer holds,
+/// for each key in the same order: the number of joined metas (new metas whose ref is not among
+/// the current ones) and their indices in the new metas, then the number of left metas (current
+/// metas whose ref is not among the new ones) and their indices in the current metas. `None` when
+/// `desc` is malformed.
+pub fn sync_state_metas(desc: &[u32]) -> Option<Vec<u32>> {
+    fn take<'a>(rest: &mut &'a [u32]) -> Option<&'a [u32]> {
+        let (&n, tail) = rest.split_first()?;
+        let n = n as usize;
+        if tail.len() < n {
+            return None;
+        }
+        let (refs, tail) = tail.split_at(n);
+        *rest = tail;
+        Some(refs)
+    }
+    let mut out = Vec::with_capacity(desc.len() / 2 + 4);
+    let mut rest = desc;
+    while !rest.is_empty() {
+        let new_refs = take(&mut rest)?;
+        let cur_refs = take(&mut rest)?;
+        for (refs, other) in [(new_refs, cur_refs), (cur_refs, new_refs)] {
+            let at = out.len();
+            out.push(0);
+            push_unmatched(&mut out, refs, other);
+            let n = u32::try_from(out.len() - at - 1).ok()?;
+            if let Some(slot) = out.get_mut(at) {
+                *slot = n;
+            }
+        }
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -258,7 +457,7 @@ mod tests {
 
     #[test]
     fn order_like_javascript() {
-        // keys b,10,2,a -> 2,10,b,a (API.md PR13)
+        // keys b,10,2,a -> 2,10,b,a (diff scenario PR13)
         let mut o = KeyOrder::new();
         for k in ["b", "10", "2", "a"] {
             o.insert(k);
@@ -278,36 +477,6 @@ mod tests {
         assert_eq!(o.insert("b"), (3, true));
         assert_eq!(o.remove("nope"), None);
         assert_eq!(o.len(), 4);
-    }
-
-    #[test]
-    fn json_string_arrays() {
-        assert_eq!(parse_json_string_array("[]"), Some(vec![]));
-        assert_eq!(parse_json_string_array(r#"["a","b\"c","",  "x"]"#), None);
-        assert_eq!(
-            parse_json_string_array(r#"["a","b\"c","","\\\/\n\u0001","\ud83d\ude00","ü"]"#),
-            Some(vec![
-                "a".into(),
-                "b\"c".into(),
-                "".into(),
-                "\\/\n\u{1}".into(),
-                "\u{1F600}".into(),
-                "ü".into()
-            ])
-        );
-        for bad in [
-            r#"["\ud800"]"#,
-            r#"["\udc00"]"#,
-            r#"["\ud800\u0041"]"#,
-            "[",
-            r#"["a""#,
-            r#"["a"]x"#,
-            "",
-            "[1]",
-            r#"["a",]"#,
-        ] {
-            assert_eq!(parse_json_string_array(bad), None, "{bad}");
-        }
     }
 
     /// A straightforward model: a list in creation order, sorted on demand.

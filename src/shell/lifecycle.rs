@@ -16,7 +16,7 @@ fn add(target: &JsValue, event: &str, f: JsValue) {
     }
 }
 
-/// Adds the listeners. phoenix.js never removes them (PITFALLS 25), so each closure is handed
+/// Adds the listeners. phoenix.js never removes them (docs/protocol.md#b25), so each closure is handed
 /// to JavaScript for good: four per Socket, none per connection. They hold the socket weakly.
 pub fn listen(socket: &Rc<JsSocketInner>) {
     let Some(w) = window() else { return };

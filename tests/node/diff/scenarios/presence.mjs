@@ -75,4 +75,107 @@ export default {
     env.server.message([null, null, "room", "df", {joins: {b: {metas: [m("2")]}}, leaves: {}}]);
     env.call("list", () => presence.list());
   },
+
+  // The app changes the state object it read from `presence.state` between two list() calls
+  // (assignment, delete, re-creation, integer-like keys, Object.defineProperty, an accessor).
+  "PR17-outside-mutation-of-state-between-lists"(env) {
+    const s = env.socket();
+    const ch = env.joined(s, "room");
+    const presence = new env.Presence(ch);
+    env.server.message([null, null, "room", "presence_state", {a: {metas: [m("a1")]}, b: {metas: [m("b1")]}, 10: {metas: [m("t1")]}}]);
+    const st = presence.state;
+    env.call("list 1", () => presence.list());
+    st.c = {metas: [m("c1")]};
+    delete st.a;
+    env.call("list 2", () => presence.list());
+    st.b = {metas: [m("b2")]};
+    st[2] = {metas: [m("two")]};
+    st.a = {metas: [m("a2")]};
+    env.call("list 3", () => presence.list((k, p) => `${k}:${p.metas[0].phx_ref}`));
+    env.mark("a diff after the app's changes");
+    presence.onJoin(env.record("onJoin"));
+    presence.onLeave(env.record("onLeave"));
+    env.server.message([null, null, "room", "presence_diff", {joins: {c: {metas: [m("c2")]}, d: {metas: [m("d1")]}}, leaves: {b: {metas: [m("b2")]}, 2: {metas: [m("two")]}}}]);
+    env.call("list 4", () => presence.list());
+    env.snap("same state object", presence.state === st);
+    Object.defineProperty(st, "hidden", {value: {metas: [m("h1")]}, enumerable: false, configurable: true, writable: true});
+    env.call("list with a non-enumerable key", () => presence.list((k) => k));
+    let reads = 0;
+    Object.defineProperty(st, "lazy", {get: () => ({metas: [m(`g${++reads}`)]}), enumerable: true, configurable: true});
+    env.call("list with an accessor", () => presence.list((k, p) => `${k}:${p.metas[0].phx_ref}`));
+    env.call("list with an accessor again", () => presence.list((k, p) => `${k}:${p.metas[0].phx_ref}`));
+    env.mark("reconnect state clones what the app left");
+    env.server.message([null, null, "room", "presence_state", {c: {metas: [m("c2")]}, z: {metas: [m("z1")]}}]);
+    env.call("list after state", () => presence.list());
+    env.snap("state", presence.state);
+  },
+
+  "PR18-outside-mutation-static-api"(env) {
+    const P = env.Presence;
+    let state = P.syncState({}, {u1: {metas: [m("1")]}, u2: {metas: [m("2")]}, 7: {metas: [m("7")]}});
+    env.call("list 1", () => P.list(state));
+    state.u3 = {metas: [m("3")]};
+    delete state.u1;
+    state[3] = {metas: [m("three")]};
+    env.call("list 2", () => P.list(state));
+    const again = P.syncDiff(state, {joins: {u1: {metas: [m("1b")]}}, leaves: {u2: {metas: [m("2")]}}}, env.record("onJoin"), env.record("onLeave"));
+    env.snap("syncDiff keeps the object", again === state);
+    env.call("list 3", () => P.list(state, (k, p) => [k, p.metas.length]));
+    env.mark("a chooser that changes the state while list walks it");
+    env.call("list by mutating chooser", () =>
+      P.list(state, (k, p) => {
+        if (k === "3") {
+          delete state.u3;
+          state.u9 = {metas: [m("9")]};
+          state.u1 = {metas: [m("1c")]};
+        }
+        return [k, p && p.metas[0].phx_ref];
+      }));
+    env.call("list after", () => P.list(state));
+    env.call("map", () => P.map(state, (k, p) => k + p.metas.length));
+    env.snap("state", state);
+  },
+
+  // phoenix.js's fields are plain, live properties, and callbacks run with `this` undefined.
+  "PR19-live-fields-and-this"(env) {
+    const s = env.socket();
+    const ch = env.joined(s, "room");
+    const presence = new env.Presence(ch);
+    env.snap("own keys", Object.keys(presence));
+    env.snap("caller keys", Object.keys(presence.caller));
+    const thisOf = (label) => env.record(label, function () {
+      env.mark(`${label} this: ${this === undefined ? "undefined" : typeof this}`);
+    });
+    presence.onJoin(thisOf("onJoin"));
+    presence.onLeave(thisOf("onLeave"));
+    // A caller object replaced whole: read on each event.
+    const firstCaller = presence.caller;
+    presence.caller = {onJoin: thisOf("onJoin2"), onLeave: thisOf("onLeave2"), onSync: thisOf("onSync2")};
+    env.snap("caller replaced", firstCaller !== presence.caller);
+    // A diff queued by the app itself before the state: replayed after it.
+    presence.pendingDiffs.push({joins: {q: {metas: [m("q1")]}}, leaves: {}});
+    env.server.message([null, null, "room", "presence_diff", {joins: {r: {metas: [m("r1")]}}, leaves: {}}]);
+    env.snap("pending", {queued: presence.pendingDiffs.length, joinRef: presence.joinRef});
+    env.server.message([null, null, "room", "presence_state", {a: {metas: [m("a1")]}}]);
+    env.call("list", () => presence.list(function (k) {
+      return `${k}:${this === undefined ? "undefined" : typeof this}`;
+    }));
+    env.snap("after state", {pending: presence.pendingDiffs, joinRef: presence.joinRef});
+    // joinRef written by the app: pending again until the next state.
+    presence.joinRef = "other";
+    env.snap("pending after joinRef write", presence.inPendingSyncState());
+    env.server.message([null, null, "room", "presence_diff", {joins: {}, leaves: {a: {metas: [m("a1")]}}}]);
+    env.snap("queued", presence.pendingDiffs.length);
+    // A channel replaced by another channel-like object: joinRef() is asked of the new one.
+    presence.channel = {joinRef: () => "other"};
+    env.snap("pending with the new channel", presence.inPendingSyncState());
+    // `state` replaced by the app with a plain object: list() walks it.
+    presence.state = {x: {metas: [m("x1")]}, 1: {metas: [m("one")]}};
+    env.call("list of an assigned state", () => presence.list());
+    env.call("static list, detached", () => {
+      const {list} = env.Presence;
+      return list.call(env.Presence, presence.state);
+    });
+  },
 };
+
