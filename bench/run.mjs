@@ -500,6 +500,13 @@ function markdown(report) {
   }
   L.push("");
 
+  // The Presence section is written by bench/presence/run.mjs --md between these markers; a full
+  // run here keeps it as it is (rerun that benchmark to refresh it).
+  const md = path.join(ROOT, "BENCHMARKS.md");
+  const old = fs.existsSync(md) ? fs.readFileSync(md, "utf8") : "";
+  const block = old.match(/<!-- presence:begin[\s\S]*?<!-- presence:end -->/);
+  if (block) L.push(block[0], "");
+
   L.push("## What each row measures", "");
   L.push("- **Size**: gzip -9 and brotli q11 bytes (Node zlib). phoenix-wasm embeds its wasm (as a hex or base64 string) in each entry file " +
     "(no separate fetch, no init call), so each entry file is a whole client. \"minified by esbuild\": `esbuild.transform(minify)` " +
