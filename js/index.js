@@ -22,4 +22,4 @@ export class Socket extends glue.Socket {
   }
 }
 
-export const Serializer = glue.serializer();
+export {Serializer} from "./serializer.js";

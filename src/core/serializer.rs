@@ -106,60 +106,139 @@ pub struct ClientPush<'a> {
     pub payload: &'a [u8],
 }
 
-/// Decodes a server → client frame. [serializer.js `binaryDecode`]
+/// Where the fields of a server → client frame lie, as byte ranges of the whole frame
+/// (`start..end`). [serializer.js `decodePush`, `decodeReply`, `decodeBroadcast`]
 ///
-/// Errors on an empty frame, an unknown kind, or lengths that run past the end of the frame.
-pub fn decode_binary(frame: &[u8]) -> Result<BinaryMessage<'_>, DecodeError> {
-    let (&kind, rest) = frame.split_first().ok_or(DecodeError::Empty)?;
-    match Kind::from_byte(kind).ok_or(DecodeError::UnknownKind)? {
-        // serializer.js decodePush: three lengths, "pushes have no ref".
+/// The JavaScript `Serializer` slices and decodes the fields itself (with the `TextDecoder` it
+/// is handed), so this is the layout rule alone; [`decode_binary`] is built on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameLayout {
+    /// The layout that was read.
+    pub kind: Kind,
+    /// `None` = `null` (broadcasts).
+    pub join_ref: Option<(usize, usize)>,
+    /// `None` = `null` (pushes and broadcasts).
+    pub ref_: Option<(usize, usize)>,
+    /// The topic.
+    pub topic: (usize, usize),
+    /// The event; for replies the status.
+    pub event: (usize, usize),
+    /// Where the payload (the response for replies) starts; it runs to the end of the frame.
+    pub payload: usize,
+}
+
+/// Reads the layout of `kind` from the front of a frame of `frame_len` bytes, whatever its own
+/// kind byte says (phoenix.js's per-kind helpers read it that way). `head` is the frame's first
+/// bytes: at least its length bytes (`frame[..5]` is always enough).
+///
+/// Errors when the length bytes are missing or the fields run past `frame_len`.
+pub fn frame_layout(kind: Kind, head: &[u8], frame_len: usize) -> Result<FrameLayout, DecodeError> {
+    let lens = head.get(HEADER_LENGTH..).unwrap_or(&[]);
+    // The header's own length bytes come first: 3 for a push (no ref), 4 for a reply, 2 for
+    // a broadcast.
+    let n = match kind {
+        Kind::Push => 3,
+        Kind::Reply => 4,
+        Kind::Broadcast => 2,
+    };
+    if lens.len() < n || frame_len < HEADER_LENGTH + n {
+        return Err(DecodeError::TruncatedHeader);
+    }
+    let mut at = HEADER_LENGTH + n;
+    let mut field = |i: usize| -> Result<(usize, usize), DecodeError> {
+        let len = usize::from(*lens.get(i).ok_or(DecodeError::TruncatedHeader)?);
+        let start = at;
+        at = start.saturating_add(len);
+        Ok((start, at))
+    };
+    let layout = match kind {
         Kind::Push => {
-            let ([jl, tl, el], mut r) = header::<3>(rest)?;
-            let join_ref = r.text(jl)?;
-            let topic = r.text(tl)?;
-            let event = r.text(el)?;
-            Ok(BinaryMessage {
-                kind: Kind::Push,
+            let join_ref = field(0)?;
+            let topic = field(1)?;
+            let event = field(2)?;
+            FrameLayout {
+                kind,
                 join_ref: Some(join_ref),
                 ref_: None,
                 topic,
                 event,
-                status: None,
-                payload: r.rest,
-            })
+                payload: at,
+            }
         }
-        // serializer.js decodeReply: the fourth field is the status.
         Kind::Reply => {
-            let ([jl, rl, tl, sl], mut r) = header::<4>(rest)?;
-            let join_ref = r.text(jl)?;
-            let ref_ = r.text(rl)?;
-            let topic = r.text(tl)?;
-            let status = r.text(sl)?;
-            Ok(BinaryMessage {
-                kind: Kind::Reply,
+            let join_ref = field(0)?;
+            let ref_ = field(1)?;
+            let topic = field(2)?;
+            let status = field(3)?;
+            FrameLayout {
+                kind,
                 join_ref: Some(join_ref),
                 ref_: Some(ref_),
                 topic,
-                event: PHX_REPLY.to_owned(),
-                status: Some(status),
-                payload: r.rest,
-            })
+                event: status,
+                payload: at,
+            }
         }
-        // serializer.js decodeBroadcast: join_ref and ref are null.
         Kind::Broadcast => {
-            let ([tl, el], mut r) = header::<2>(rest)?;
-            let topic = r.text(tl)?;
-            let event = r.text(el)?;
-            Ok(BinaryMessage {
-                kind: Kind::Broadcast,
+            let topic = field(0)?;
+            let event = field(1)?;
+            FrameLayout {
+                kind,
                 join_ref: None,
                 ref_: None,
                 topic,
                 event,
-                status: None,
-                payload: r.rest,
-            })
+                payload: at,
+            }
         }
+    };
+    if layout.payload > frame_len {
+        return Err(DecodeError::Truncated);
+    }
+    Ok(layout)
+}
+
+/// Decodes a server → client frame. [serializer.js `binaryDecode`] (SE06, SE07)
+///
+/// Errors on an empty frame, an unknown kind, or lengths that run past the end of the frame.
+pub fn decode_binary(frame: &[u8]) -> Result<BinaryMessage<'_>, DecodeError> {
+    let &kind = frame.first().ok_or(DecodeError::Empty)?;
+    let kind = Kind::from_byte(kind).ok_or(DecodeError::UnknownKind)?;
+    let l = frame_layout(kind, frame, frame.len())?;
+    // frame_layout checked every range against the frame's length.
+    let text = |(a, b): (usize, usize)| text_decode(frame.get(a..b).unwrap_or(&[]));
+    Ok(BinaryMessage {
+        kind,
+        join_ref: l.join_ref.map(text),
+        ref_: l.ref_.map(text),
+        topic: text(l.topic),
+        event: match kind {
+            // serializer.js decodeReply: the fourth field is the status.
+            Kind::Reply => PHX_REPLY.to_owned(),
+            _ => text(l.event),
+        },
+        status: match kind {
+            Kind::Reply => Some(text(l.event)),
+            _ => None,
+        },
+        payload: frame.get(l.payload..).unwrap_or(&[]),
+    })
+}
+
+/// `assertFieldSize(size, name)`: phoenix.js's error text when a field of `size` bytes is too
+/// long for its one length byte, `None` when it fits (`size > 255` as JavaScript compares, so
+/// `NaN` fits). [serializer.js `assertFieldSize`] (SE05)
+pub fn field_size_error(size: f64, name: &str) -> Option<String> {
+    if size > MAX_FIELD_LEN as f64 {
+        let mut s = String::with_capacity(96);
+        s.push_str("unable to convert ");
+        s.push_str(name);
+        s.push_str(" to binary: must be less than or equal to 255 bytes, but is ");
+        s.push_str(&super::socket::format_number(size));
+        s.push_str(" bytes");
+        Some(s)
+    } else {
+        None
     }
 }
 
@@ -351,11 +430,6 @@ impl<'a> Reader<'a> {
             .ok_or(DecodeError::Truncated)?;
         self.rest = tail;
         Ok(head)
-    }
-
-    /// The next field, decoded as a fresh `TextDecoder().decode(...)` call would.
-    fn text(&mut self, len: usize) -> Result<String, DecodeError> {
-        self.take(len).map(text_decode)
     }
 
     /// The next field as lossy UTF-8, bytes otherwise kept as they are.
@@ -974,6 +1048,52 @@ mod tests {
                 + &len.to_string() + " bytes";
             prop_assert_eq!(err.message(), expected);
         }
+    }
+    #[test]
+    fn frame_layout_reads_the_asked_kind() {
+        // A reply frame: 1 | 1 2 1 2 | "5" "12" "t" "ok" | 1 2 3
+        let frame = [1, 1, 2, 1, 2, b'5', b'1', b'2', b't', b'o', b'k', 1, 2, 3];
+        let l = frame_layout(Kind::Reply, &frame[..5], frame.len()).unwrap();
+        assert_eq!(
+            l,
+            FrameLayout {
+                kind: Kind::Reply,
+                join_ref: Some((5, 6)),
+                ref_: Some((6, 8)),
+                topic: (8, 9),
+                event: (9, 11),
+                payload: 11,
+            }
+        );
+        // The same bytes read as a broadcast (decodeBroadcast ignores the kind byte).
+        let b = frame_layout(Kind::Broadcast, &frame[..5], frame.len()).unwrap();
+        assert_eq!(
+            (b.join_ref, b.ref_, b.topic, b.event, b.payload),
+            (None, None, (3, 4), (4, 6), 6)
+        );
+        // Lengths past the end, and a head without its length bytes, are errors.
+        assert_eq!(
+            frame_layout(Kind::Reply, &frame[..5], 10),
+            Err(DecodeError::Truncated)
+        );
+        assert_eq!(
+            frame_layout(Kind::Push, &frame[..2], 2),
+            Err(DecodeError::TruncatedHeader)
+        );
+        assert_eq!(
+            frame_layout(Kind::Push, &[], 0),
+            Err(DecodeError::TruncatedHeader)
+        );
+    }
+
+    #[test]
+    fn field_size_error_text() {
+        assert_eq!(field_size_error(255.0, "topic"), None);
+        assert_eq!(field_size_error(f64::NAN, "topic"), None);
+        assert_eq!(
+            field_size_error(1000.0, "whatever").unwrap(),
+            "unable to convert whatever to binary: must be less than or equal to 255 bytes, but is 1000 bytes"
+        );
     }
 }
 

@@ -5,7 +5,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::globals::{get, js_string, set};
-use crate::core::serializer::{decode_binary, encode_push};
+use crate::core::serializer::{decode_binary, encode_push, field_size_error, frame_layout, Kind};
 
 thread_local! {
     /// This realm's `ArrayBuffer` constructor.
@@ -196,66 +196,62 @@ pub fn decode_parts(raw: &JsValue) -> Result<Parts, DecodeFailure> {
     })
 }
 
-/// The exported `Serializer`: a plain object with `encode(msg, callback)` and
-/// `decode(raw, callback)` like phoenix.js's, plus its constants and binary helpers.
-#[wasm_bindgen(js_name = serializer)]
-pub fn serializer() -> JsValue {
-    let o: JsValue = Object::new().into();
-    set(&o, "HEADER_LENGTH", &JsValue::from_f64(1.0));
-    set(&o, "META_LENGTH", &JsValue::from_f64(4.0));
-    let kinds: JsValue = Object::new().into();
-    set(&kinds, "push", &JsValue::from_f64(0.0));
-    set(&kinds, "reply", &JsValue::from_f64(1.0));
-    set(&kinds, "broadcast", &JsValue::from_f64(2.0));
-    set(&o, "KINDS", &kinds);
-    set(&o, "encode", &default_encoder());
-    set(&o, "decode", &default_decoder());
-    // One closure per Serializer object (created once by the package entry), never per message.
-    let binary_encode =
-        Closure::<dyn Fn(JsValue) -> Result<JsValue, JsValue>>::new(|msg: JsValue| {
-            encode_msg(&msg)
-        });
-    set(&o, "binaryEncode", &binary_encode.into_js_value());
-    let binary_decode = Closure::<dyn Fn(JsValue) -> JsValue>::new(|buf: JsValue| {
-        decode_raw(&buf).unwrap_or(JsValue::UNDEFINED)
-    });
-    set(&o, "binaryDecode", &binary_decode.into_js_value());
-    // decodePush/decodeReply/decodeBroadcast(buffer, view, decoder): the per-kind layouts,
-    // whatever the kind byte says, as phoenix.js's helpers read them.
-    for (name, kind) in [
-        ("decodePush", 0u8),
-        ("decodeReply", 1),
-        ("decodeBroadcast", 2),
-    ] {
-        let f = Closure::<dyn Fn(JsValue) -> JsValue>::new(move |buf: JsValue| {
-            if !is_array_buffer(&buf) {
-                return JsValue::UNDEFINED;
-            }
-            let ab: ArrayBuffer = buf.unchecked_into();
-            let mut bytes = Uint8Array::new(&ab).to_vec();
-            if let Some(b) = bytes.first_mut() {
-                *b = kind;
-            }
-            let out = Uint8Array::new_with_length(bytes.len() as u32);
-            out.copy_from(&bytes);
-            decode_raw(&out.buffer().into()).unwrap_or(JsValue::UNDEFINED)
-        });
-        set(&o, name, &f.into_js_value());
+// ---- Entry points of the JavaScript `Serializer` (js/serializer.js) ---------------------------
+
+/// `binaryEncode`'s frame: the client push layout of [`encode_push`] over the fields as
+/// `TextEncoder` sees them (the facade passes `""` for `undefined` and `String(x)` otherwise).
+/// Throws phoenix.js's `Error` for a field over 255 bytes, checking join_ref, ref, topic, event
+/// in that order.
+#[wasm_bindgen]
+pub fn binary_encode(
+    join_ref: &str,
+    ref_: &str,
+    topic: &str,
+    event: &str,
+    payload: &[u8],
+) -> Result<Vec<u8>, JsValue> {
+    encode_push(
+        join_ref.as_bytes(),
+        ref_.as_bytes(),
+        topic.as_bytes(),
+        event.as_bytes(),
+        payload,
+    )
+    .map_err(|e| js_sys::Error::new(&e.message()).into())
+}
+
+/// Where a frame's fields lie when read with the layout of `kind` ([`frame_layout`]): byte
+/// offsets `[join_ref start, end, ref start, end, topic start, end, event start, end, payload
+/// start]`, with `u32::MAX` as the start of a field that is `null`; empty when the frame does not
+/// hold that layout (an unknown kind, a truncated frame). `head` is the frame's first bytes (at
+/// most 5 are read).
+#[wasm_bindgen]
+pub fn binary_layout(kind: u8, head: &[u8], frame_len: u32) -> Vec<u32> {
+    let Some(kind) = Kind::from_byte(kind) else {
+        return Vec::new();
+    };
+    let Ok(l) = frame_layout(kind, head, frame_len as usize) else {
+        return Vec::new();
+    };
+    // Offsets are below `frame_len`, a u32.
+    let pair = |r: Option<(usize, usize)>| match r {
+        Some((a, b)) => [a as u32, b as u32],
+        None => [u32::MAX, u32::MAX],
+    };
+    let [a, b] = pair(l.join_ref);
+    let [c, d] = pair(l.ref_);
+    let [e, f] = pair(Some(l.topic));
+    let [g, h] = pair(Some(l.event));
+    vec![a, b, c, d, e, f, g, h, l.payload as u32]
+}
+
+/// `assertFieldSize(size, name)`: throws phoenix.js's `Error` when a field is over 255 bytes.
+#[wasm_bindgen]
+pub fn assert_field_size(size: f64, name: &str) -> Result<(), JsValue> {
+    match field_size_error(size, name) {
+        Some(msg) => Err(js_sys::Error::new(&msg).into()),
+        None => Ok(()),
     }
-    let assert_field_size = Closure::<dyn Fn(f64, String) -> Result<(), JsValue>>::new(
-        |size: f64, name: String| {
-            if size > 255.0 {
-                let size = crate::core::socket::format_number(size);
-                return Err(js_sys::Error::new(&format!(
-                "unable to convert {name} to binary: must be less than or equal to 255 bytes, but is {size} bytes"
-            ))
-            .into());
-            }
-            Ok(())
-        },
-    );
-    set(&o, "assertFieldSize", &assert_field_size.into_js_value());
-    o
 }
 
 thread_local! {

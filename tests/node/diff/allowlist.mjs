@@ -28,14 +28,4 @@ export default {
     reason: "its last frame has a null payload with a logger set: logged and dropped instead of a TypeError",
     normalize: droppedFrame,
   },
-  "SE08-this-binding": {
-    reason:
-      "Serializer's methods are Rust functions that do not read `this`: called unbound they work, and " +
-      "an object lending them a different `binaryEncode` through `this` is not consulted. Everything " +
-      "up to the first unbound binary call is still compared.",
-    normalize: (trace) => {
-      const i = trace.findIndex((e) => JSON.stringify(e).includes("unbound binary encode") || (e[0] === "cb" && JSON.stringify(e).includes('"#b')));
-      return i < 0 ? trace : trace.slice(0, i);
-    },
-  },
 };

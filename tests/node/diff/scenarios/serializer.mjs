@@ -63,6 +63,24 @@ export default {
     env.call("call with other this", () => S.encode.call({binaryEncode: () => "custom"}, {topic: "t", event: "e", payload: env.bytes(1)}, cb));
   },
 
+  "SE08-binaryDecode-dispatches-through-this"(env) {
+    const S = env.Serializer;
+    const cb = env.record("cb", (x) => x);
+    const lender = {
+      KINDS: {push: 2, reply: 1, broadcast: 0},
+      decodePush: env.record("lent decodePush", () => "push!"),
+      decodeReply: env.record("lent decodeReply", () => "reply!"),
+      decodeBroadcast: env.record("lent decodeBroadcast", () => "broadcast!"),
+    };
+    env.call("binaryDecode with lent KINDS", () => S.binaryDecode.call(lender, env.bytes(2, 1, 1, "t", "e")));
+    env.call("decode with lent binaryDecode", () => S.decode.call({binaryDecode: (b) => b.byteLength}, env.bytes(0, 1), cb));
+    env.call("encode with lent binaryEncode", () => S.encode.call({binaryEncode: (m) => m.topic}, {topic: "t", event: "e", payload: env.bytes(1)}, cb));
+    // The per-kind helpers read their own layout whatever the kind byte says.
+    const reply = env.bytes(1, 1, 2, 1, 2, "5", "12", "t", "ok", [1, 2, 3]);
+    env.call("decodePush on a reply frame", () => S.decodePush(reply, new DataView(reply), new TextDecoder()));
+    env.call("decodeReply on a reply frame", () => S.decodeReply(reply, new DataView(reply), new TextDecoder()));
+  },
+
   "SE-binary-push-over-socket"(env) {
     const s = env.socket();
     const ch = env.joined(s, "room");
