@@ -830,17 +830,7 @@ async fn start_demo() -> (SocketAddr, Arc<DemoState>) {
             test_hooks: false,
         },
     );
-    let app = demo::app(Arc::clone(&state));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
+    let addr = common::serve(demo::app(Arc::clone(&state))).await;
     (addr, state)
 }
 

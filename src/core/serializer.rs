@@ -322,23 +322,14 @@ pub fn encode_broadcast(
 ///
 /// Errors with [`DecodeError::UnexpectedKind`] for kinds 1 and 2, which a client never sends.
 pub fn decode_client_push(frame: &[u8]) -> Result<ClientPush<'_>, DecodeError> {
-    let (&kind, rest) = frame.split_first().ok_or(DecodeError::Empty)?;
-    match Kind::from_byte(kind) {
-        Some(Kind::Push) => {}
-        Some(Kind::Reply | Kind::Broadcast) => return Err(DecodeError::UnexpectedKind),
-        None => return Err(DecodeError::UnknownKind),
-    }
-    let ([jl, rl, tl, el], mut r) = header::<4>(rest)?;
-    let join_ref = r.raw_text(jl)?;
-    let ref_ = r.raw_text(rl)?;
-    let topic = r.raw_text(tl)?;
-    let event = r.raw_text(el)?;
+    let raw = decode_client_push_raw(frame)?;
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     Ok(ClientPush {
-        join_ref,
-        ref_,
-        topic,
-        event,
-        payload: r.rest,
+        join_ref: text(raw.join_ref),
+        ref_: text(raw.ref_),
+        topic: text(raw.topic),
+        event: text(raw.event),
+        payload: raw.payload,
     })
 }
 
@@ -430,12 +421,6 @@ impl<'a> Reader<'a> {
             .ok_or(DecodeError::Truncated)?;
         self.rest = tail;
         Ok(head)
-    }
-
-    /// The next field as lossy UTF-8, bytes otherwise kept as they are.
-    fn raw_text(&mut self, len: usize) -> Result<String, DecodeError> {
-        self.take(len)
-            .map(|b| String::from_utf8_lossy(b).into_owned())
     }
 }
 
