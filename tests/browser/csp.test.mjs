@@ -3,10 +3,8 @@
 // reference server, joins, pushes and receives, and the page reports no CSP violation.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import http from "node:http";
 import path from "node:path";
-import { ROOT, launchChromium, collectErrors, browserTestOptions } from "./support.mjs";
+import { ROOT, launchChromium, serveStatic, collectErrors, browserTestOptions } from "./support.mjs";
 import { startServer, tokenFor } from "../server/support.mjs";
 
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' ws: http:";
@@ -47,31 +45,13 @@ before(async () => {
     "/module.html": `<!doctype html><script type="module" src="/module-main.mjs"></script>`,
     "/classic.html": `<!doctype html><script src="/dist/phoenix-wasm.min.js"></script><script type="module" src="/classic-main.mjs"></script>`,
   };
-  web = http.createServer((req, res) => {
-    const p = new URL(req.url, "http://x").pathname;
-    let body = files[p];
-    if (body === undefined && p.startsWith("/dist/")) {
-      const f = path.join(ROOT, "dist", path.basename(p));
-      if (fs.existsSync(f)) body = fs.readFileSync(f);
-    }
-    if (body === undefined) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, {
-      "content-type": p.endsWith(".html") ? "text/html; charset=utf-8" : "text/javascript; charset=utf-8",
-      "content-security-policy": CSP,
-      "cache-control": "no-store",
-    });
-    res.end(body);
-  });
-  await new Promise((resolve) => web.listen(0, "127.0.0.1", resolve));
+  web = await serveStatic({ "/dist": path.join(ROOT, "dist") }, files, { headers: { "content-security-policy": CSP } });
   browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  await new Promise((resolve) => (web ? web.close(resolve) : resolve()));
+  await web?.close();
   await server?.stop();
 });
 
@@ -79,8 +59,7 @@ for (const kind of ["module", "classic"]) {
   test(`strict CSP (${CSP}): the ${kind} build connects, joins, pushes and receives`, browserTestOptions(), async () => {
     const page = await browser.newPage();
     const errors = collectErrors(page);
-    const { port } = web.address();
-    await page.goto(`http://127.0.0.1:${port}/${kind}.html`);
+    await page.goto(`${web.origin}/${kind}.html`);
     await page.waitForFunction(() => window.__result, null, { timeout: 20_000 });
     const result = await page.evaluate(() => window.__result);
     assert.equal(result.error, undefined, result.error);

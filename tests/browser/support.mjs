@@ -101,16 +101,17 @@ const MIME = {
 
 /**
  * Serves `mounts` ({ "/url/prefix": "/dir/on/disk" }) and `pages` ({ "/path": "body" }, type from
- * the extension) on http://127.0.0.1:<ephemeral port>. Returns { origin, close(), requests }.
+ * the extension) on http://127.0.0.1:<ephemeral port>, with `headers` added to every response.
+ * Returns { origin, close(), requests }.
  */
-export async function serveStatic(mounts = {}, pages = {}) {
+export async function serveStatic(mounts = {}, pages = {}, { headers = {} } = {}) {
   const requests = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, "http://x");
     const pathname = decodeURIComponent(url.pathname);
     requests.push(pathname);
     const send = (status, body, type) => {
-      res.writeHead(status, { "content-type": type, "cache-control": "no-store" });
+      res.writeHead(status, { "content-type": type, "cache-control": "no-store", ...headers });
       res.end(body);
     };
     const typeOf = (p) => MIME[path.extname(p)] || "application/octet-stream";
