@@ -66,56 +66,37 @@ pub fn set_shims(
     });
 }
 
-fn shim(pick: impl FnOnce(&Shims) -> JsValue) -> JsValue {
-    SHIMS.with(|s| s.borrow().as_ref().map_or(JsValue::UNDEFINED, pick))
-}
-
-fn as_function(v: JsValue) -> Function {
-    v.dyn_into::<Function>()
-        .unwrap_or_else(|v| v.unchecked_into::<Function>())
+/// Calls one of the shims with `arg` (`undefined` before `set_shims`, or when it throws).
+fn call_shim(pick: fn(&Shims) -> &Function, arg: &JsValue) -> JsValue {
+    SHIMS.with(|s| match s.borrow().as_ref() {
+        Some(s) => pick(s).call1(&JsValue::UNDEFINED, arg).unwrap_or_default(),
+        None => JsValue::UNDEFINED,
+    })
 }
 
 /// A fresh no-op function.
 pub fn noop() -> Function {
-    as_function(shim(|s| {
-        s.noop.call0(&JsValue::UNDEFINED).unwrap_or_default()
-    }))
+    call_shim(|s| &s.noop, &JsValue::UNDEFINED).unchecked_into()
 }
 
 /// `closure(value)`: a function returning the value.
 pub fn closure(v: &JsValue) -> Function {
-    as_function(shim(|s| {
-        s.closure.call1(&JsValue::UNDEFINED, v).unwrap_or_default()
-    }))
+    call_shim(|s| &s.closure, v).unchecked_into()
 }
 
 /// The default `channel.onMessage`: `(event, payload, ref) => payload`.
 pub fn identity_hook() -> Function {
-    as_function(shim(|s| {
-        s.identity_hook
-            .call0(&JsValue::UNDEFINED)
-            .unwrap_or_default()
-    }))
+    call_shim(|s| &s.identity_hook, &JsValue::UNDEFINED).unchecked_into()
 }
 
 /// The logger of `debug: true`.
 pub fn debug_logger() -> Function {
-    as_function(shim(|s| {
-        s.debug_logger
-            .call0(&JsValue::UNDEFINED)
-            .unwrap_or_default()
-    }))
+    call_shim(|s| &s.debug_logger, &JsValue::UNDEFINED).unchecked_into()
 }
 
 /// The size `socket.stats()` counts for a frame: `length` of a string, else `byteLength`.
 pub fn frame_size(frame: &JsValue) -> f64 {
-    shim(|s| {
-        s.frame_size
-            .call1(&JsValue::UNDEFINED, frame)
-            .unwrap_or_default()
-    })
-    .as_f64()
-    .unwrap_or(0.0)
+    call_shim(|s| &s.frame_size, frame).as_f64().unwrap_or(0.0)
 }
 
 /// `global` of `constants.js`: `self`, else `window`, else `globalThis`.
