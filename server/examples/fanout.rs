@@ -12,15 +12,15 @@
 //! Results go to `server/bench-results.json` (override with `--out`). Loopback only; every loop
 //! is bounded in count and time.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use common::{proc_status_kb, spawn_server, token};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
 
 struct Args {
@@ -54,81 +54,15 @@ fn args() -> Args {
     a
 }
 
-fn rss_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn spawn_server(bin: &str) -> (Server, String) {
-    let mut child = Command::new(bin)
-        .args([
-            "--addr",
-            "127.0.0.1:0",
-            "--idle-timeout-ms",
-            "600000",
-            "--static-dir",
-            "/nonexistent",
-        ])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read listening line");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
-    (Server(child), addr)
-}
-
-async fn token(addr: &str, name: &str) -> String {
-    let body = json!({ "name": name }).to_string();
-    let mut tcp = tokio::net::TcpStream::connect(addr)
-        .await
-        .expect("connect for token");
-    let req = format!(
-        "POST /api/token HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    tcp.write_all(req.as_bytes()).await.expect("write");
-    let mut resp = String::new();
-    tcp.read_to_string(&mut resp).await.expect("read");
-    let json_start = resp.find("\r\n\r\n").map(|i| i + 4).unwrap_or(0);
-    let v: serde_json::Value = serde_json::from_str(resp[json_start..].trim()).expect("token json");
-    v["token"].as_str().expect("token").to_string()
-}
-
 #[tokio::main]
 async fn main() {
     let a = args();
-    let (server, addr) = spawn_server(&a.server);
+    let (server, addr) = spawn_server(&a.server, &[]);
     let pid = server.0.id();
     let tok = token(&addr, "bench").await;
     let url = format!("ws://{addr}/socket/websocket?token={tok}&vsn=2.0.0");
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let rss_base = rss_kb(pid);
+    let rss_base = proc_status_kb(pid, "VmRSS:");
 
     // Connect and join, 100 at a time.
     let received = Arc::new(AtomicU64::new(0));
@@ -175,7 +109,7 @@ async fn main() {
     }
     let connect_s = t_connect.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let rss_connected = rss_kb(pid);
+    let rss_connected = proc_status_kb(pid, "VmRSS:");
     eprintln!("connected {connected}/{} clients in {connect_s:.1}s; server RSS {rss_base} -> {rss_connected} kB", a.clients);
 
     // One more client shouts M times; everyone (sender included) receives each shout.
@@ -209,7 +143,7 @@ async fn main() {
     let mut peak_rss = rss_connected;
     loop {
         let got = received.load(Ordering::Relaxed) + sender_count.load(Ordering::Relaxed);
-        peak_rss = peak_rss.max(rss_kb(pid));
+        peak_rss = peak_rss.max(proc_status_kb(pid, "VmRSS:"));
         if got >= expected || Instant::now() > deadline {
             break;
         }

@@ -25,15 +25,15 @@
 //! Results go to `server/bench-presence.json` (override with `--out`). Loopback only; every wait
 //! is bounded.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use common::{post, proc_status_kb, spawn_server, token};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
 
 const TOPIC: &str = "room:bench";
@@ -86,18 +86,6 @@ fn args() -> Args {
     a
 }
 
-fn proc_status_kb(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 /// utime + stime of a process, in seconds.
 fn cpu_s(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -108,72 +96,6 @@ fn cpu_s(pid: u32) -> f64 {
     // `rest` starts at field 3 (state), so utime (14) is index 11 and stime (15) index 12.
     // Linux reports them in USER_HZ, which is 100 on every mainstream configuration.
     (ticks(11) + ticks(12)) as f64 / 100.0
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn spawn_server(bin: &str, extra: &[String]) -> (Server, String) {
-    let mut child = Command::new(bin)
-        .args([
-            "--addr",
-            "127.0.0.1:0",
-            "--idle-timeout-ms",
-            "600000",
-            "--static-dir",
-            "/nonexistent",
-        ])
-        .args(extra)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read listening line");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
-    (Server(child), addr)
-}
-
-/// One HTTP/1.1 POST with a JSON body; returns the status and the body.
-async fn post(addr: &str, path: &str, body: &Value) -> (u16, String) {
-    let body = body.to_string();
-    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let req = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    tcp.write_all(req.as_bytes()).await.expect("write");
-    let mut resp = String::new();
-    let _ = tcp.read_to_string(&mut resp).await;
-    let status = resp
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = resp
-        .find("\r\n\r\n")
-        .map_or(String::new(), |i| resp[i + 4..].to_string());
-    (status, body)
-}
-
-async fn token(addr: &str, name: &str) -> String {
-    let (_, body) = post(addr, "/api/token", &json!({ "name": name })).await;
-    let v: Value = serde_json::from_str(body.trim()).expect("token json");
-    v["token"].as_str().expect("token").to_string()
 }
 
 /// What one client saw.
