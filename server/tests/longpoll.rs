@@ -936,6 +936,18 @@ async fn garbage_requests_always_get_a_json_status() {
     assert!(endpoint.connection_count() >= 1);
 }
 
+/// A poll without a token: asks for a new session.
+async fn new_session(addr: SocketAddr) -> Resp {
+    http(
+        addr,
+        "GET",
+        "/socket/longpoll?vsn=2.0.0",
+        &[("accept", "application/json")],
+        b"",
+    )
+    .await
+}
+
 #[tokio::test]
 async fn session_limits_answer_503_when_full() {
     let (addr, _) = start_with(EndpointConfig {
@@ -947,14 +959,7 @@ async fn session_limits_answer_503_when_full() {
     let a = open(addr, "vsn=2.0.0").await;
     let _b = open(addr, "vsn=2.0.0").await;
     // The third session: HTTP 503, and a body phoenix.js reads as an error to retry after.
-    let r = http(
-        addr,
-        "GET",
-        "/socket/longpoll?vsn=2.0.0",
-        &[("accept", "application/json")],
-        b"",
-    )
-    .await;
+    let r = new_session(addr).await;
     assert_eq!(r.status, 503, "{}", r.body);
     assert_eq!(r.json()["status"], 500);
     // Polls of the live sessions still work.
@@ -962,14 +967,7 @@ async fn session_limits_answer_503_when_full() {
     // A session that ends gives its place back: with no more polls, the window ends both.
     tokio::time::timeout(WAIT, async {
         loop {
-            let r = http(
-                addr,
-                "GET",
-                "/socket/longpoll?vsn=2.0.0",
-                &[("accept", "application/json")],
-                b"",
-            )
-            .await;
+            let r = new_session(addr).await;
             if r.status == 200 && r.json()["status"] == 410 {
                 break;
             }
@@ -987,13 +985,6 @@ async fn session_limits_answer_503_when_full() {
     })
     .await;
     let _only = open(addr, "vsn=2.0.0").await;
-    let r = http(
-        addr,
-        "GET",
-        "/socket/longpoll?vsn=2.0.0",
-        &[("accept", "application/json")],
-        b"",
-    )
-    .await;
+    let r = new_session(addr).await;
     assert_eq!(r.status, 503, "{}", r.body);
 }
