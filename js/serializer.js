@@ -1,7 +1,7 @@
 // The default serializer, `Serializer`: a plain object shaped like phoenix.js's, whose methods
 // reach each other through `this` as phoenix.js's do (an app may call them with another `this`
 // or replace one of them). JSON frames are the engine's `JSON.stringify`/`JSON.parse` of
-// `[join_ref, ref, topic, event, payload]`; the binary layouts (PROTOCOL §4) and the 255-byte
+// `[join_ref, ref, topic, event, payload]`; the binary layouts (docs/protocol.md#binary-frames) and the 255-byte
 // field limit are decided by the core (src/core/serializer.rs) through three entry points.
 import glue from "./wasm.js";
 
